@@ -1,0 +1,89 @@
+# fseflow — every command goes through here; CI runs the same targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+FSEFLOW := $(VENV)/bin/fseflow
+export UV_PYTHON_DOWNLOADS := never
+PROTO_OUT := libs/fseflow/src
+PROTO_FILES := $(shell find proto -name '*.proto' | sort)
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	python3 -m venv .tools && .tools/bin/pip install --quiet 'uv>=0.5'
+
+.PHONY: setup
+setup: $(UV) ## Install Python deps (uv workspace, locked) into .venv
+	$(UV) sync --all-packages --locked --python python3.11
+
+.PHONY: proto
+proto: ## Regenerate Python code from proto/ (never edit the generated files)
+	rm -rf $(PROTO_OUT)/fseflow/{claims,cti,clock,platform}/v1
+	$(PY) -m grpc_tools.protoc -I proto --python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) \
+	  --grpc_python_out=$(PROTO_OUT) $(PROTO_FILES)
+	for d in $$(find $(PROTO_OUT)/fseflow -name '*_pb2.py' -exec dirname {} \; | sort -u); do \
+	  touch $$d/__init__.py $$(dirname $$d)/__init__.py; done
+
+.PHONY: proto-check
+proto-check: proto ## Fail when the committed generated code is not what proto/ produces
+	@git diff --exit-code --stat -- $(PROTO_OUT) || \
+	  (echo "generated code is stale: run 'make proto' and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- $(PROTO_OUT))" || \
+	  (git status --porcelain -- $(PROTO_OUT); echo "untracked generated files: run 'make proto' and commit"; exit 1)
+
+.PHONY: docs
+docs: ## Regenerate the derived docs (docs/topics.md, docs/scenario.schema.json)
+	$(FSEFLOW) topics doc > docs/topics.md
+	$(FSEFLOW) replay schema > docs/scenario.schema.json
+
+.PHONY: lint
+lint: ## ruff (lint + format check) and mypy (strict)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs/fseflow/src services/*/src tests
+
+.PHONY: format
+format: ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: test-unit
+test-unit: ## Pure, fast tests: domain rules, codec, calendar, validation
+	$(VENV)/bin/pytest tests/unit -q
+
+.PHONY: test-integration
+test-integration: ## Each service against the real broker and PostgreSQL (embedded stack)
+	$(VENV)/bin/pytest tests/integration -q
+
+.PHONY: test-e2e
+test-e2e: ## Scenario replays through the whole stack, including the kill -9 restart test
+	$(VENV)/bin/pytest tests/e2e -q
+
+.PHONY: test
+test: ## All test tiers: unit, integration, e2e
+	$(VENV)/bin/pytest tests -q
+
+.PHONY: demo
+demo: setup ## Set up, then generate a seeded world, replay it and print the summary
+	$(FSEFLOW) demo
+
+.PHONY: bench
+bench: ## Throughput and latency benchmark (SubmitLot -> classified) with the raw broker baseline
+	$(FSEFLOW) bench --out bench-results.json
+
+.PHONY: up
+up: ## Start the embedded stack (Tansu, PostgreSQL, every service) in the background
+	$(FSEFLOW) up
+
+.PHONY: down
+down: ## Stop the embedded stack
+	$(FSEFLOW) down
+
+.PHONY: status
+status: ## Show the embedded stack's processes, ports and readiness
+	$(FSEFLOW) status

@@ -1,0 +1,57 @@
+"""Start-up steps several services share: topics, database, reference data, clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+
+from fseflow import refdata, world
+from fseflow.business_clock import ClockFollower
+from fseflow.db import create_pool
+from fseflow.kafka.factory import KafkaFactory
+from fseflow.service import ServiceRuntime
+from fseflow.settings import PostgresSettings
+from fseflow.topics import CLOCK
+
+log = logging.getLogger(__name__)
+
+
+async def open_database(settings: PostgresSettings, runtime: ServiceRuntime) -> asyncpg.Pool:
+    pool = await create_pool(
+        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+    )
+    runtime.add_cleanup(pool.close)
+    await refdata_schema(pool)
+    return pool
+
+
+async def refdata_schema(pool: asyncpg.Pool) -> None:
+    from fseflow.db import migrate
+
+    await migrate(pool, "refdata", refdata.MIGRATIONS)
+    await world.ensure_schema(pool)
+
+
+async def wait_for_refdata(pool: asyncpg.Pool) -> None:
+    """Reference data is loaded by `fseflow refdata load` (a Job on a cluster): wait for it."""
+    warned = False
+    while True:
+        async with pool.acquire() as conn:
+            count = await conn.fetchval("SELECT count(*) FROM refdata.acts")
+        if count:
+            return
+        if not warned:
+            log.warning("reference data not loaded yet: run `fseflow refdata load`; waiting")
+            warned = True
+        await asyncio.sleep(2)
+
+
+def follow_clock(kafka: KafkaFactory, runtime: ServiceRuntime) -> ClockFollower:
+    """Every service knows each world's last closed day from the clock topic."""
+    follower = ClockFollower(
+        kafka.consumer([CLOCK], group_id=None, assign_all_from="beginning", fetch_max_wait_ms=500)
+    )
+    runtime.add_task("clock-follower", follower.run, follower.request_stop, follower.readiness)
+    return follower

@@ -1,0 +1,161 @@
+"""The business clock: closing days, relaying closures into data topics, and aligning them.
+
+A closer (the replay, ``fseflow clock close``, a daily CronJob) writes ``DayClosed(world, D)`` to
+the one-partition clock topic once every lot of day D has been acknowledged. Ingest relays each
+closure as a ``DayMark`` into every partition of its output topics; every later stage forwards
+a mark into every partition of its own outputs once it has written everything it read before
+the mark in that input partition. A consumer knows D is complete in one of its partitions when
+it has seen the marks of all the writing stage's source partitions (``DayMarkTracker``).
+Duplicated marks (a replayed batch) are harmless: the tracker counts distinct sources.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from google.protobuf.message import Message
+
+from fseflow.calendar import next_business_day, parse_day
+from fseflow.clock.v1.clock_pb2 import DayClosed, DayMark
+from fseflow.codec import Envelope, decode, encode, event_id
+from fseflow.kafka.base import Consumer, OutRecord
+from fseflow.streams import HandlerResult
+from fseflow.telemetry.metrics import LAST_CLOSED_DAY
+from fseflow.topics import CLOCK, CLOCK_WRITER
+
+log = logging.getLogger(__name__)
+
+
+def day_closed_record(topic: str, world: str, day: date) -> OutRecord:
+    message = DayClosed(world=world, day=day.isoformat())
+    return encode(
+        message,
+        topic=topic,
+        event_id=event_id("day-closed", world, day.isoformat()),
+        source=CLOCK_WRITER,
+        key=world.encode(),
+    )
+
+
+def day_marks(
+    *,
+    topic: str,
+    partitions: int,
+    world: str,
+    day: str,
+    stage: str,
+    source_partition: int,
+    source_partitions: int,
+) -> list[OutRecord]:
+    """One DayMark per partition of ``topic`` for the given source partition."""
+    mark = DayMark(
+        world=world,
+        day=day,
+        stage=stage,
+        source_partition=source_partition,
+        source_partitions=source_partitions,
+    )
+    ident = event_id("day-mark", stage, world, day, str(source_partition))
+    return [encode(mark, topic=topic, event_id=ident, source=stage, partition=p) for p in range(partitions)]
+
+
+class DayMarkTracker:
+    """Which source partitions' marks each (topic, partition) has seen, per world and day."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str, str, int], set[int]] = defaultdict(set)
+        self._expected: dict[tuple[str, str, str, int], int] = {}
+
+    def observe(self, topic: str, partition: int, mark: DayMark) -> bool:
+        """Record a mark; True the first time the day becomes complete for this partition."""
+        key = (mark.world, mark.day, topic, partition)
+        seen = self._seen[key]
+        before = len(seen) >= self._expected.get(key, 1 << 30)
+        seen.add(mark.source_partition)
+        self._expected[key] = mark.source_partitions
+        return not before and len(seen) >= mark.source_partitions
+
+    def complete(self, world: str, day: str, topic: str, partitions: Iterable[int]) -> bool:
+        for partition in partitions:
+            key = (world, day, topic, partition)
+            expected = self._expected.get(key)
+            if expected is None or len(self._seen[key]) < expected:
+                return False
+        return True
+
+
+class ClockRelay:
+    """Turns each DayClosed of the clock topic into DayMarks on the stage's output topics."""
+
+    def __init__(self, stage: str, outputs: dict[str, int]) -> None:
+        self.stage = stage
+        # physical topic name -> partition count
+        self.outputs = outputs
+
+    async def __call__(self, envelopes: list[Envelope[Message]]) -> HandlerResult:
+        result = HandlerResult()
+        for envelope in envelopes:
+            closed = envelope.message
+            if not isinstance(closed, DayClosed):
+                continue
+            for topic, partitions in self.outputs.items():
+                result.records += day_marks(
+                    topic=topic,
+                    partitions=partitions,
+                    world=closed.world,
+                    day=closed.day,
+                    stage=self.stage,
+                    source_partition=envelope.record.partition,
+                    source_partitions=CLOCK.partition_count(1),
+                )
+            log.info("relayed closure of %s for world %s", closed.day, closed.world)
+        return result
+
+
+class ClockFollower:
+    """Reads the whole clock topic and keeps each world's last closed business day."""
+
+    def __init__(self, consumer: Consumer) -> None:
+        self._consumer = consumer
+        self._last_closed: dict[str, date] = {}
+        self._stop = asyncio.Event()
+        self.polled_once = False
+
+    def last_closed(self, world: str) -> date | None:
+        return self._last_closed.get(world)
+
+    def open_day(self, world: str) -> date | None:
+        """The business day now open in ``world``: the one after its last closure."""
+        closed = self._last_closed.get(world)
+        return None if closed is None else next_business_day(closed)
+
+    def readiness(self) -> str | None:
+        return None if self.polled_once else "clock: not read yet"
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        await self._consumer.start()
+        try:
+            while not self._stop.is_set():
+                records = await self._consumer.poll_batch(500, 0.2)
+                for record in records:
+                    try:
+                        message = decode(record, CLOCK).message
+                    except ValueError as exc:
+                        log.error("clock record %d unreadable: %s", record.offset, exc)
+                        continue
+                    if isinstance(message, DayClosed):
+                        day = parse_day(message.day)
+                        previous = self._last_closed.get(message.world)
+                        if previous is None or day > previous:
+                            self._last_closed[message.world] = day
+                            LAST_CLOSED_DAY.labels(message.world).set(day.toordinal())
+                self.polled_once = True
+        finally:
+            await self._consumer.stop()

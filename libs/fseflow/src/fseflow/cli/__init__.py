@@ -1,0 +1,1 @@
+"""The fseflow command line (typer)."""

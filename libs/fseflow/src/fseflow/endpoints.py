@@ -1,0 +1,64 @@
+"""Where a client command (replay, bench, clock, subscribe) finds the running system.
+
+KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL, when both are set, win (an external cluster, or a
+stack started elsewhere); FSEFLOW_INGEST_ADDR then says where ingest's gRPC port is. Otherwise
+the embedded stack recorded in $FSEFLOW_HOME/stack.json is used, if it runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fseflow.settings import KafkaSettings
+from fseflow.stack import Stack, StackState
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    kafka: KafkaSettings
+    database_url: str
+    ingest_address: str
+    # Tansu: ListOffsets cannot be trusted, so readers start from the beginning of topics.
+    embedded_kafka: bool
+
+    @property
+    def read_from(self) -> str:
+        override = os.environ.get("FSEFLOW_READ_FROM")
+        if override in ("beginning", "end"):
+            return override
+        return "beginning" if self.embedded_kafka else "end"
+
+
+def from_environment(environ: Mapping[str, str], stack: Stack) -> Endpoints | None:
+    running = stack.running()
+    if environ.get("KAFKA_BOOTSTRAP_SERVERS") and environ.get("DATABASE_URL"):
+        embedded = (
+            running is not None
+            and running.embedded_kafka
+            and (running.kafka_bootstrap_servers == environ["KAFKA_BOOTSTRAP_SERVERS"])
+        )
+        default_ingest = running.ingest_address if running is not None else "127.0.0.1:50051"
+        return Endpoints(
+            kafka=KafkaSettings(),
+            database_url=environ["DATABASE_URL"],
+            ingest_address=environ.get("FSEFLOW_INGEST_ADDR", default_ingest),
+            embedded_kafka=embedded,
+        )
+    if running is not None:
+        return from_stack(running)
+    return None
+
+
+def from_stack(state: StackState) -> Endpoints:
+    return Endpoints(
+        kafka=KafkaSettings(
+            kafka_bootstrap_servers=state.kafka_bootstrap_servers,
+            kafka_idempotence=not state.embedded_kafka,
+            kafka_client=state.kafka_client,
+        ),
+        database_url=state.database_url,
+        ingest_address=state.ingest_address,
+        embedded_kafka=state.embedded_kafka,
+    )

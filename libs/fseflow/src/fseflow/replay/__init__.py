@@ -1,0 +1,1 @@
+"""Scenario replay: validation, the driver, the collector, the results file."""

@@ -1,0 +1,134 @@
+"""Reads the pipeline's output topics for one world: what a replay (or a test) observes.
+
+It is a plain subscriber: it reads every partition, keeps the records of its world, dedupes on
+event ids (delivery is at least once), and tracks DayMarks so that the replay knows when a day
+has gone through a topic completely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from google.protobuf.message import Message
+
+from fseflow.business_clock import DayMarkTracker
+from fseflow.clock.v1.clock_pb2 import DayMark
+from fseflow.codec import DecodeError, decode
+from fseflow.kafka.factory import KafkaFactory
+from fseflow.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Observed:
+    """Everything seen on one topic for one world, first occurrence of each event id."""
+
+    messages: list[Message] = field(default_factory=list)
+    event_ids: set[str] = field(default_factory=set)
+
+
+class Collector:
+    def __init__(
+        self,
+        kafka: KafkaFactory,
+        specs: Sequence[TopicSpec],
+        *,
+        world: str,
+        start_from: str = "beginning",
+    ) -> None:
+        self.world = world
+        self._names = kafka.names
+        self._specs = {kafka.names(spec): spec for spec in specs}
+        self._consumer = kafka.consumer(list(specs), group_id=None, assign_all_from=start_from)
+        self._partitions: dict[str, set[int]] = {name: set() for name in self._specs}
+        self.observed: dict[str, Observed] = {name: Observed() for name in self._specs}
+        self.marks = DayMarkTracker()
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self.undecodable = 0
+
+    def topic(self, spec: TopicSpec) -> Observed:
+        return self.observed[self._names(spec)]
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        for tp in self._consumer.assignment():
+            self._partitions[tp.topic].add(tp.partition)
+        self._task = asyncio.create_task(self._run(), name=f"collector-{self.world}")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._consumer.stop()
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            records = await self._consumer.poll_batch(5000, 0.05)
+            if not records:
+                continue
+            for record in records:
+                try:
+                    envelope = decode(record, self._specs[record.topic])
+                except DecodeError:
+                    self.undecodable += 1
+                    continue
+                message = envelope.message
+                if world_of(message) != self.world:
+                    continue
+                if isinstance(message, DayMark):
+                    self.marks.observe(record.topic, record.partition, message)
+                    continue
+                observed = self.observed[record.topic]
+                if envelope.event_id not in observed.event_ids:
+                    observed.event_ids.add(envelope.event_id)
+                    observed.messages.append(message)
+            async with self._changed:
+                self._changed.notify_all()
+
+    def day_complete(self, day: str, specs: Sequence[TopicSpec]) -> bool:
+        return all(
+            self.marks.complete(self.world, day, name, self._partitions[name])
+            for name in (self._names(spec) for spec in specs)
+        )
+
+    async def wait_day(self, day: str, specs: Sequence[TopicSpec], within_s: float) -> None:
+        """Until every partition of every topic of ``specs`` has closed ``day``."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self.day_complete(day, specs)), within_s
+                )
+            except TimeoutError:
+                missing = [
+                    f"{self._names(spec)}[{p}]"
+                    for spec in specs
+                    for p in sorted(self._partitions[self._names(spec)])
+                    if not self.marks.complete(self.world, day, self._names(spec), [p])
+                ]
+                raise TimeoutError(
+                    f"day {day} did not go through within {within_s:.0f}s; partitions still open: "
+                    + ", ".join(missing)
+                ) from None
+
+    async def wait_until(self, predicate: Callable[[], bool], within_s: float) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), within_s)
+
+
+def world_of(message: Message) -> str | None:
+    """The world a record belongs to: its own ``world`` field, or its first sub-message's."""
+    world = getattr(message, "world", None)
+    if isinstance(world, str):
+        return world
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is not None and isinstance(getattr(value, "world", None), str):
+            return str(value.world)
+    return None

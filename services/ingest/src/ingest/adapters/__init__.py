@@ -1,0 +1,1 @@
+"""Adapters of ingest: PostgreSQL (lots, directory), Kafka (publication), gRPC (front door)."""

@@ -1,0 +1,71 @@
+"""The gRPC front door: LotIngestService, health and reflection."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+from fseflow.cti.v1 import ingest_pb2, ingest_pb2_grpc
+from ingest.handlers import LotReceiver, NoOpenDay
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = ingest_pb2.DESCRIPTOR.services_by_name["LotIngestService"].full_name
+
+
+class LotIngestServicer(ingest_pb2_grpc.LotIngestServiceServicer):  # type: ignore[misc]
+    def __init__(self, receiver: LotReceiver) -> None:
+        self._receiver = receiver
+
+    async def SubmitLot(
+        self, request: ingest_pb2.SubmitLotRequest, context: grpc.aio.ServicerContext
+    ) -> ingest_pb2.SubmitLotResponse:
+        try:
+            arl = await self._receiver.submit(request)
+        except NoOpenDay as exc:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        except Exception as exc:
+            # Nothing was registered (the transaction rolled back): the caller may resend.
+            log.exception("lot %s not taken in", request.lot_id)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"lot not taken in, resend it: {exc}")
+        return ingest_pb2.SubmitLotResponse(arl=arl)
+
+
+class GrpcFrontDoor:
+    def __init__(self, receiver: LotReceiver, host: str, port: int) -> None:
+        self._server = grpc.aio.server(
+            interceptors=[aio_server_interceptor()],
+            options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+        )
+        ingest_pb2_grpc.add_LotIngestServiceServicer_to_server(LotIngestServicer(receiver), self._server)
+        self._health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
+        )
+        self.address = f"{host}:{port}"
+        self._server.add_insecure_port(self.address)
+        self._stopped = asyncio.Event()
+        self.started = False
+
+    def readiness(self) -> str | None:
+        return None if self.started else "grpc: not serving yet"
+
+    async def run(self) -> None:
+        await self._server.start()
+        await self._health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+        await self._health.set("", health_pb2.HealthCheckResponse.SERVING)
+        self.started = True
+        log.info("gRPC front door listening on %s", self.address)
+        await self._stopped.wait()
+        await self._health.enter_graceful_shutdown()
+        # Lots in flight finish (their FSE acknowledged) before the process exits.
+        await self._server.stop(grace=10)
+
+    def request_stop(self) -> None:
+        self._stopped.set()

@@ -1,0 +1,113 @@
+"""PostgreSQL side of ingest: the durable register of received lots and the PS directory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import asyncpg
+
+from fseflow.db import Conn
+from ingest.domain.validation import LotProblem
+
+MIGRATIONS = [
+    """
+    CREATE SCHEMA IF NOT EXISTS ingest;
+    CREATE TABLE ingest.lots (
+        world text NOT NULL,
+        lot_id text NOT NULL,
+        ps_id text NOT NULL,
+        received_on date NOT NULL,
+        positive boolean NOT NULL,
+        cti integer NOT NULL,
+        fse_count integer NOT NULL,
+        problems jsonb NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        duplicate_attempts integer NOT NULL DEFAULT 0,
+        PRIMARY KEY (world, lot_id)
+    );
+    """
+]
+
+
+@dataclass(frozen=True)
+class ProfessionalRef:
+    ps_id: str
+    organism: str
+    replacing: str | None
+
+
+class LotTransaction:
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def professional(self, world: str, ps_id: str) -> ProfessionalRef | None:
+        row = await self._conn.fetchrow(
+            "SELECT ps_id, organism, replacing FROM world.professionals WHERE world = $1 AND ps_id = $2",
+            world,
+            ps_id,
+        )
+        return None if row is None else ProfessionalRef(row["ps_id"], row["organism"], row["replacing"])
+
+    async def record_lot(
+        self,
+        *,
+        world: str,
+        lot_id: str,
+        ps_id: str,
+        received_on: date,
+        positive: bool,
+        cti: int,
+        fse_count: int,
+        problems: list[LotProblem],
+    ) -> bool:
+        """Register the lot; False when its id was already received (the first one stays)."""
+        inserted = await self._conn.fetchval(
+            """
+            INSERT INTO ingest.lots
+                (world, lot_id, ps_id, received_on, positive, cti, fse_count, problems)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+            ON CONFLICT (world, lot_id) DO NOTHING
+            RETURNING true
+            """,
+            world,
+            lot_id,
+            ps_id,
+            received_on,
+            positive,
+            cti,
+            fse_count,
+            json.dumps([asdict(p) for p in problems]),
+        )
+        return bool(inserted)
+
+    async def count_duplicate_attempt(self, world: str, lot_id: str) -> int:
+        """Number this resubmission of an already received lot id (1, 2...)."""
+        attempts = await self._conn.fetchval(
+            """
+            UPDATE ingest.lots SET duplicate_attempts = duplicate_attempts + 1
+            WHERE world = $1 AND lot_id = $2 RETURNING duplicate_attempts
+            """,
+            world,
+            lot_id,
+        )
+        return int(attempts)
+
+
+class LotStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[LotTransaction]:
+        """One lot, one transaction: its row stays locked until its FSE are acknowledged."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield LotTransaction(conn)
+
+    async def world_start(self, world: str) -> date | None:
+        async with self._pool.acquire() as conn:
+            value = await conn.fetchval("SELECT start_day FROM world.worlds WHERE world = $1", world)
+        return value if isinstance(value, date) else None

@@ -1,0 +1,58 @@
+"""Wires ingest: real adapters from the settings; every dependency built here, none at import."""
+
+from __future__ import annotations
+
+from fseflow import refdata
+from fseflow.bootstrap_helpers import follow_clock, open_database, wait_for_refdata
+from fseflow.business_clock import ClockRelay
+from fseflow.db import migrate
+from fseflow.kafka.factory import KafkaFactory
+from fseflow.service import ServiceRuntime
+from fseflow.streams import StreamProcessor
+from fseflow.topics import ARL_ISSUED, CLOCK, FSE_RECEIVED, dead_letter_topic, topics_of
+from ingest.adapters import postgres
+from ingest.adapters.grpc_server import GrpcFrontDoor
+from ingest.adapters.kafka import LotPublisher
+from ingest.config import Settings
+from ingest.handlers import LotReceiver
+
+SERVICE = "ingest"
+
+
+async def build(settings: Settings, runtime: ServiceRuntime) -> None:
+    kafka = KafkaFactory(settings, client_id=SERVICE)
+    partitions = await kafka.ensure_topics(topics_of(SERVICE))
+    pool = await open_database(settings, runtime)
+    await migrate(pool, SERVICE, postgres.MIGRATIONS)
+    await wait_for_refdata(pool)
+    async with pool.acquire() as conn:
+        routing = await refdata.read_routing(conn)
+
+    producer = kafka.producer()
+    await producer.start()
+    runtime.add_cleanup(producer.stop)
+
+    clock = follow_clock(kafka, runtime)
+    names = kafka.names
+    relay = StreamProcessor(
+        service=SERVICE,
+        stage="clock-relay",
+        consumer=kafka.consumer([CLOCK], group_id=f"{SERVICE}.clock-relay"),
+        producer=producer,
+        inputs={names(CLOCK): CLOCK},
+        handler=ClockRelay(
+            SERVICE,
+            {
+                names(FSE_RECEIVED): partitions[names(FSE_RECEIVED)],
+                names(ARL_ISSUED): partitions[names(ARL_ISSUED)],
+            },
+        ),
+        dlq_topic=names(dead_letter_topic(SERVICE)),
+        max_records=100,
+        poll_timeout_s=0.1,
+    )
+    runtime.add_task("clock-relay", relay.run, relay.request_stop, relay.readiness)
+
+    receiver = LotReceiver(postgres.LotStore(pool), LotPublisher(producer, names), routing, clock)
+    front_door = GrpcFrontDoor(receiver, settings.grpc_host, settings.grpc_port)
+    runtime.add_task("grpc", front_door.run, front_door.request_stop, front_door.readiness)

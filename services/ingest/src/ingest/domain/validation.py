@@ -1,0 +1,149 @@
+"""Is a lot usable as a whole? Every problem, with the path of the field at fault (R1).
+
+Only what makes the lot unreadable is checked here (missing ids, malformed dates and numbers,
+unknown enumerations). Whether the content is right (NIR key, act codes, rights...) is the
+national check's job and comes back as a classification, not as a negative ARL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fseflow.calendar import parse_day
+from fseflow.claims.v1.claims_pb2 import BillingMode
+from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
+
+PS_UNKNOWN = "PS_UNKNOWN"
+LOT_DUPLICATE = "LOT_DUPLICATE"
+LOT_EMPTY = "LOT_EMPTY"
+FIELD_MISSING = "FIELD_MISSING"
+FIELD_MALFORMED = "FIELD_MALFORMED"
+FSE_ID_DUPLICATE = "FSE_ID_DUPLICATE"
+ORGANISM_UNROUTABLE = "ORGANISM_UNROUTABLE"
+
+COMPLEMENTS = frozenset({"F", "N", "NP"})
+DOCUMENT_KINDS = frozenset({"prescription", "fsp", "explanation"})
+DOCUMENT_QUALITIES = frozenset({"ok", "unreadable"})
+_COEFFICIENT = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,2})?$")
+_WORLD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_VALID_MODES = frozenset(
+    {
+        BillingMode.BILLING_MODE_SECURISE,
+        BillingMode.BILLING_MODE_DEGRADE,
+        BillingMode.BILLING_MODE_PAPIER,
+    }
+)
+
+
+@dataclass(frozen=True)
+class LotProblem:
+    code: str
+    field: str
+    message: str
+
+
+def coefficient_hundredths(text: str) -> int | None:
+    """ "1.5" -> 150; None unless a positive decimal with at most two decimals."""
+    if not _COEFFICIENT.match(text):
+        return None
+    whole, _, fraction = text.partition(".")
+    value = int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
+    return value or None
+
+
+def _is_day(text: str) -> bool:
+    try:
+        parse_day(text)
+    except ValueError:
+        return False
+    return True
+
+
+def validate_lot(request: SubmitLotRequest) -> list[LotProblem]:
+    problems: list[LotProblem] = []
+    add = problems.append
+    if request.world and not _WORLD.match(request.world):
+        add(LotProblem(FIELD_MALFORMED, "world", "letters, digits, '.', '_' or '-', 64 at most"))
+    if not request.lot_id:
+        add(LotProblem(FIELD_MISSING, "lot_id", "a lot needs its id"))
+    if not request.ps_id:
+        add(LotProblem(FIELD_MISSING, "ps_id", "a lot needs the sending professional's id"))
+    if request.received_on and not _is_day(request.received_on):
+        add(
+            LotProblem(
+                FIELD_MALFORMED,
+                "received_on",
+                f"{request.received_on!r} is not a date (YYYY-MM-DD)",
+            )
+        )
+    if not request.fse:
+        add(LotProblem(LOT_EMPTY, "fse", "the lot holds no FSE"))
+    seen: set[str] = set()
+    for i, fse in enumerate(request.fse):
+        at = f"fse[{i}]"
+        if not fse.fse_id:
+            add(LotProblem(FIELD_MISSING, f"{at}.fse_id", "every FSE needs its id"))
+        elif fse.fse_id in seen:
+            add(LotProblem(FSE_ID_DUPLICATE, f"{at}.fse_id", f"{fse.fse_id!r} appears twice in the lot"))
+        seen.add(fse.fse_id)
+        if not fse.nir:
+            add(LotProblem(FIELD_MISSING, f"{at}.nir", "the patient's NIR is missing"))
+        if not fse.nir_key:
+            add(LotProblem(FIELD_MISSING, f"{at}.nir_key", "the NIR key is missing"))
+        if fse.mode not in _VALID_MODES:
+            add(LotProblem(FIELD_MALFORMED, f"{at}.mode", "must be securise, degrade or papier"))
+        if fse.prescribed_on and not _is_day(fse.prescribed_on):
+            add(
+                LotProblem(
+                    FIELD_MALFORMED,
+                    f"{at}.prescribed_on",
+                    f"{fse.prescribed_on!r} is not a date (YYYY-MM-DD)",
+                )
+            )
+        if not fse.acts:
+            add(LotProblem(FIELD_MISSING, f"{at}.acts", "an FSE needs at least one act line"))
+        for j, act in enumerate(fse.acts):
+            act_at = f"{at}.acts[{j}]"
+            if not act.code:
+                add(LotProblem(FIELD_MISSING, f"{act_at}.code", "the act's letter key is missing"))
+            if coefficient_hundredths(act.coefficient) is None:
+                add(
+                    LotProblem(
+                        FIELD_MALFORMED,
+                        f"{act_at}.coefficient",
+                        f"{act.coefficient!r} is not a positive decimal with at most two decimals",
+                    )
+                )
+            if not _is_day(act.performed_on):
+                add(
+                    LotProblem(
+                        FIELD_MALFORMED,
+                        f"{act_at}.performed_on",
+                        f"{act.performed_on!r} is not a date (YYYY-MM-DD)",
+                    )
+                )
+            for k, complement in enumerate(act.complements):
+                if complement not in COMPLEMENTS:
+                    add(
+                        LotProblem(
+                            FIELD_MALFORMED,
+                            f"{act_at}.complements[{k}]",
+                            f"{complement!r} is not a complement (F, N or NP)",
+                        )
+                    )
+        if fse.HasField("document"):
+            document = fse.document
+            if not document.document_id:
+                add(LotProblem(FIELD_MISSING, f"{at}.document.document_id", "the document needs its id"))
+            if document.kind not in DOCUMENT_KINDS:
+                add(
+                    LotProblem(
+                        FIELD_MALFORMED,
+                        f"{at}.document.kind",
+                        f"{document.kind!r} is not prescription, fsp or explanation",
+                    )
+                )
+            if document.quality and document.quality not in DOCUMENT_QUALITIES:
+                add(LotProblem(FIELD_MALFORMED, f"{at}.document.quality", "must be ok or unreadable"))
+    return problems

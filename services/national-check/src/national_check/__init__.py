@@ -1,0 +1,1 @@
+"""national_check service."""

@@ -1,0 +1,1 @@
+"""Adapters of national-check: PostgreSQL (reference bases, cross-FSE state), protobuf mapping."""

@@ -1,0 +1,51 @@
+"""Wires national-check from the settings."""
+
+from __future__ import annotations
+
+from fseflow.bootstrap_helpers import follow_clock, open_database, wait_for_refdata
+from fseflow.db import migrate
+from fseflow.kafka.factory import KafkaFactory
+from fseflow.service import ServiceRuntime
+from fseflow.streams import StreamProcessor
+from fseflow.topics import FSE_CLASSIFIED, FSE_RECEIVED, dead_letter_topic, topics_of
+from national_check.adapters import postgres
+from national_check.config import Settings
+from national_check.handlers import SERVICE, ClassifyBatch, Outputs
+
+
+async def build(settings: Settings, runtime: ServiceRuntime) -> None:
+    kafka = KafkaFactory(settings, client_id=SERVICE)
+    names = kafka.names
+    partitions = await kafka.ensure_topics(topics_of(SERVICE))
+    pool = await open_database(settings, runtime)
+    await migrate(pool, "national-check", postgres.MIGRATIONS)
+    await wait_for_refdata(pool)
+    async with pool.acquire() as conn:
+        nomenclature = await postgres.read_nomenclature(conn)
+
+    producer = kafka.producer()
+    await producer.start()
+    runtime.add_cleanup(producer.stop)
+    follow_clock(kafka, runtime)
+
+    handler = ClassifyBatch(
+        pool,
+        nomenclature,
+        Outputs(
+            classified_topic=names(FSE_CLASSIFIED),
+            classified_partitions=partitions[names(FSE_CLASSIFIED)],
+            received_partitions=partitions[names(FSE_RECEIVED)],
+            dlq_topic=names(dead_letter_topic(SERVICE)),
+        ),
+    )
+    processor = StreamProcessor(
+        service=SERVICE,
+        stage="classify",
+        consumer=kafka.consumer([FSE_RECEIVED], group_id=SERVICE),
+        producer=producer,
+        inputs={names(FSE_RECEIVED): FSE_RECEIVED},
+        handler=handler,
+        dlq_topic=names(dead_letter_topic(SERVICE)),
+        max_records=settings.check_max_batch,
+    )
+    runtime.add_task("classify", processor.run, processor.request_stop, processor.readiness)

@@ -1,0 +1,216 @@
+"""Classify a batch of received FSE (R2, R21, R23, R24), exactly once per event.
+
+In one PostgreSQL transaction: find the events of the batch already handled (their stored
+verdicts are re-published as they were), read the reference bases and the cross-FSE state for
+the rest, classify them in partition order, write the new state and verdicts. Then the verdicts
+are published, and each DayMark is forwarded once the verdicts before it are acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import asyncpg
+from google.protobuf.message import Message
+from opentelemetry import trace
+
+from fseflow.business_clock import day_marks
+from fseflow.clock.v1.clock_pb2 import DayMark
+from fseflow.codec import Envelope, encode_raw, event_id
+from fseflow.cti.v1.classification_pb2 import Classification, FseClassified, Reason
+from fseflow.cti.v1.ingest_pb2 import FseReceived
+from fseflow.db import Conn
+from fseflow.dead_letters import dead_letter
+from fseflow.idempotency import handled_outputs, record_outputs
+from fseflow.kafka.base import OutRecord
+from fseflow.streams import HandlerResult
+from fseflow.telemetry.metrics import EVENT_LATENCY
+from fseflow.telemetry.tracing import continued
+from national_check.adapters import postgres
+from national_check.adapters.messages import MalformedEvent, to_claim, to_classified
+from national_check.domain.claims import Claim
+from national_check.domain.classify import classify
+from national_check.domain.nomenclature import Nomenclature
+from national_check.metrics import CLASSIFICATIONS, REASONS
+
+log = logging.getLogger(__name__)
+SERVICE = "national-check"
+# A handled event whose record went to the dead-letter topic instead of a verdict.
+DEAD_LETTERED = b""
+CLASSIFIED_TYPE = FseClassified.DESCRIPTOR.full_name
+
+
+def _name(enum_name: str) -> str:
+    return enum_name.split("_", 1)[1]
+
+
+@dataclass
+class Outputs:
+    classified_topic: str
+    classified_partitions: int
+    received_partitions: int
+    dlq_topic: str
+
+
+class ClassifyBatch:
+    def __init__(self, pool: asyncpg.Pool, nomenclature: Nomenclature, outputs: Outputs) -> None:
+        self.pool = pool
+        self.nomenclature = nomenclature
+        self.outputs = outputs
+        self.tracer = trace.get_tracer(SERVICE)
+
+    async def __call__(self, envelopes: list[Envelope[Message]]) -> HandlerResult:
+        received = [e for e in envelopes if isinstance(e.message, FseReceived)]
+        marks = [e for e in envelopes if isinstance(e.message, DayMark)]
+        result = HandlerResult()
+        if received:
+            result.records = await self._classify(received)
+        for envelope in marks:
+            mark = envelope.message
+            assert isinstance(mark, DayMark)
+            result.after += day_marks(
+                topic=self.outputs.classified_topic,
+                partitions=self.outputs.classified_partitions,
+                world=mark.world,
+                day=mark.day,
+                stage=SERVICE,
+                source_partition=envelope.record.partition,
+                source_partitions=self.outputs.received_partitions,
+            )
+        return result
+
+    async def _classify(self, received: list[Envelope[Message]]) -> list[OutRecord]:
+        dead: list[OutRecord] = []
+        decided: dict[str, FseClassified] = {}
+        async with self.pool.acquire() as conn, conn.transaction():
+            handled = await handled_outputs(conn, postgres.VERDICTS, [e.event_id for e in received])
+            outputs = dict(handled)
+            pending: list[tuple[Envelope[Message], FseReceived, Claim]] = []
+            seen: set[str] = set(handled)
+            for envelope in received:
+                if envelope.event_id in seen:
+                    continue  # handled before, or twice in this batch (a producer retry)
+                seen.add(envelope.event_id)
+                event = envelope.message
+                assert isinstance(event, FseReceived)
+                try:
+                    pending.append((envelope, event, to_claim(event)))
+                except MalformedEvent as exc:
+                    dead.append(self._dead(envelope, exc))
+                    outputs[envelope.event_id] = DEAD_LETTERED
+            if pending:
+                decided = await self._decide(conn, pending, outputs, dead)
+            worlds = {e.event_id: e.message.world for e in received}  # type: ignore[attr-defined]
+            await record_outputs(
+                conn,
+                postgres.VERDICTS,
+                [(ident, worlds[ident], output) for ident, output in outputs.items() if ident not in handled],
+            )
+        for verdict in decided.values():
+            CLASSIFICATIONS.labels(_name(Classification.Name(verdict.classification))).inc()
+            for reason in verdict.reasons:
+                REASONS.labels(_name(Reason.Name(reason))).inc()
+        return dead + self._records(received, outputs, decided)
+
+    async def _decide(
+        self,
+        conn: Conn,
+        pending: list[tuple[Envelope[Message], FseReceived, Claim]],
+        outputs: dict[str, bytes],
+        dead: list[OutRecord],
+    ) -> dict[str, FseClassified]:
+        patients = {(event.world, claim.nir) for _, event, claim in pending}
+        beneficiaries = await postgres.beneficiaries(conn, patients)
+        stays = await postgres.hospital_stays(conn, patients)
+        prescribers = await postgres.known_prescribers(
+            conn,
+            {(event.world, claim.prescriber) for _, event, claim in pending if claim.prescriber},
+        )
+        is_ais3 = self.nomenclature.is_limited
+        memory = await postgres.batch_memory(
+            conn,
+            acts=(
+                (event.world, claim.ps_id, claim.nir, act.on, act.code)
+                for _, event, claim in pending
+                for act in claim.acts
+            ),
+            ais3_days=(
+                (event.world, claim.nir, act.on)
+                for _, event, claim in pending
+                for act in claim.acts
+                if is_ais3(act.code, act.coefficient)
+            ),
+        )
+        decided: dict[str, FseClassified] = {}
+        for envelope, event, claim in pending:
+            key = (event.world, claim.nir)
+            beneficiary = beneficiaries.get(key)
+            try:
+                verdict = classify(
+                    claim,
+                    beneficiary=beneficiary,
+                    stays=stays.get(key, ()),
+                    prescriber_known=(event.world, claim.prescriber) in prescribers,
+                    nomenclature=self.nomenclature,
+                    prior=memory.view(event.world),
+                )
+            except Exception as exc:  # noqa: BLE001 - one poisoned FSE must not stop the others
+                dead.append(self._dead(envelope, exc))
+                outputs[envelope.event_id] = DEAD_LETTERED
+                continue
+            memory.add_ais3(event.world, claim.nir, verdict.ais3_by_day)
+            memory.add_accorded(event.world, claim.ps_id, claim.nir, verdict.accorded_acts)
+            classified = to_classified(
+                event,
+                verdict,
+                patient_organism=beneficiary.organism if beneficiary else "",
+                source_event_id=envelope.event_id,
+            )
+            outputs[envelope.event_id] = classified.SerializeToString()
+            decided[envelope.event_id] = classified
+        await postgres.save_memory(conn, memory)
+        return decided
+
+    def _records(
+        self,
+        received: list[Envelope[Message]],
+        outputs: dict[str, bytes],
+        decided: dict[str, FseClassified],
+    ) -> list[OutRecord]:
+        now_ms = time.time() * 1000
+        records: list[OutRecord] = []
+        published: set[str] = set()
+        for envelope in received:
+            ident = envelope.event_id
+            payload = outputs[ident]
+            if payload == DEAD_LETTERED or ident in published:
+                continue
+            published.add(ident)
+            # A verdict stored by an earlier attempt is re-published byte for byte.
+            classified = decided.get(ident) or FseClassified.FromString(payload)
+            with continued(self.tracer, "national-check classify", envelope.record.headers) as trace_headers:
+                records.append(
+                    encode_raw(
+                        payload,
+                        CLASSIFIED_TYPE,
+                        topic=self.outputs.classified_topic,
+                        event_id=event_id("fse-classified", ident),
+                        source=SERVICE,
+                        key=f"{classified.world}/{classified.ps_organism}".encode(),
+                        trace_headers=trace_headers,
+                    )
+                )
+            if classified.received_at_ms:
+                EVENT_LATENCY.labels(SERVICE).observe(max(0.0, now_ms - classified.received_at_ms) / 1000)
+        return records
+
+    def _dead(self, envelope: Envelope[Message], error: BaseException) -> OutRecord:
+        return dead_letter(
+            service=SERVICE,
+            dlq_topic=self.outputs.dlq_topic,
+            record=envelope.record,
+            error=error,
+            event=envelope.event_id,
+        )

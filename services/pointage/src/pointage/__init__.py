@@ -1,0 +1,1 @@
+"""pointage service."""

@@ -1,0 +1,1 @@
+"""relances service."""

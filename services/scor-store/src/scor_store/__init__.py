@@ -1,0 +1,1 @@
+"""scor_store service."""

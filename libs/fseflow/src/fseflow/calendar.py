@@ -55,6 +55,7 @@ def business_days(start: date, until: date) -> Iterator[date]:
         day += _ONE_DAY
 
 
+@lru_cache(maxsize=8192)
 def parse_day(text: str) -> date:
     """A YYYY-MM-DD day; ValueError otherwise (date.fromisoformat also takes other forms)."""
     if len(text) != 10 or text[4] != "-" or text[7] != "-":

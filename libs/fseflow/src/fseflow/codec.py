@@ -6,8 +6,10 @@ The value is the serialized protobuf message; the headers say what it is and whi
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from google.protobuf.message import DecodeError as ProtobufDecodeError
@@ -34,9 +36,19 @@ EVENT_NAMESPACE = uuid.UUID("5f1b3c2e-8d0a-4c57-9a43-6f0e2b9c1d77")
 M = TypeVar("M", bound=Message)
 
 
+_NAMESPACE_BYTES = EVENT_NAMESPACE.bytes
+
+
 def event_id(*parts: str) -> str:
-    """A stable event id from the natural key of what happened."""
-    return str(uuid.uuid5(EVENT_NAMESPACE, "/".join(parts)))
+    """A stable event id from the natural key of what happened: uuid5(EVENT_NAMESPACE, ...).
+
+    Computed with hashlib directly (on every record's hot path), equal to ``uuid.uuid5``.
+    """
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + "/".join(parts).encode()).digest()[:16])  # noqa: S324 - RFC 4122 uuid5 is SHA-1 by definition
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class DecodeError(ValueError):
@@ -67,16 +79,20 @@ def encode_raw(
     trace_headers: Headers | None = None,
 ) -> OutRecord:
     """Like ``encode`` for a message already serialized (e.g. re-publishing a stored output)."""
-    headers: Headers = [
-        (H_ID, event_id.encode()),
+    headers: Headers = [(H_ID, event_id.encode()), *_constant_headers(type_name, source)]
+    if trace_headers:
+        headers.extend(trace_headers)
+    return OutRecord(topic, value, key, headers, partition)
+
+
+@lru_cache(maxsize=256)
+def _constant_headers(type_name: str, source: str) -> tuple[tuple[str, bytes], ...]:
+    return (
         (H_TYPE, type_name.encode()),
         (H_SOURCE, source.encode()),
         (H_SPEC, _SPEC),
         (H_CONTENT_TYPE, _CONTENT_TYPE),
-    ]
-    if trace_headers:
-        headers.extend(trace_headers)
-    return OutRecord(topic, value, key, headers, partition)
+    )
 
 
 def encode(
@@ -114,7 +130,7 @@ def decode(record: InRecord, spec: TopicSpec) -> Envelope[Message]:
         raise DecodeError(f"header {H_TYPE}: missing")
     if not ident:
         raise DecodeError(f"header {H_ID}: missing")
-    message_type = spec.accepts().get(type_name)
+    message_type = spec._accepts.get(type_name)
     if message_type is None:
         raise DecodeError(f"header {H_TYPE}: {type_name!r} is not accepted on topic {spec.name}")
     message = message_type()

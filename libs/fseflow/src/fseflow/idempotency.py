@@ -10,7 +10,6 @@ the same downstream records (which downstream dedupes in turn).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from uuid import UUID
 
 from fseflow.db import Conn
 
@@ -29,10 +28,10 @@ def outputs_table_ddl(qualified_table: str) -> str:
 async def handled_outputs(conn: Conn, qualified_table: str, event_ids: Sequence[str]) -> dict[str, bytes]:
     """Stored output of every event of ``event_ids`` already handled."""
     rows = await conn.fetch(
-        f"SELECT event_id, output FROM {qualified_table} WHERE event_id = ANY($1::uuid[])",
-        [UUID(e) for e in event_ids],
+        f"SELECT event_id::text, output FROM {qualified_table} WHERE event_id = ANY($1::text[]::uuid[])",
+        list(event_ids),
     )
-    return {str(row["event_id"]): bytes(row["output"]) for row in rows}
+    return {row["event_id"]: bytes(row["output"]) for row in rows}
 
 
 async def record_outputs(conn: Conn, qualified_table: str, rows: Sequence[tuple[str, str, bytes]]) -> None:
@@ -44,5 +43,5 @@ async def record_outputs(conn: Conn, qualified_table: str, rows: Sequence[tuple[
         table,
         schema_name=schema,
         columns=("event_id", "world", "output"),
-        records=[(UUID(e), w, o) for e, w, o in rows],
+        records=rows,
     )

@@ -23,7 +23,15 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_not_exception_type,
 
 from fseflow.codec import DecodeError, Envelope, decode
 from fseflow.dead_letters import dead_letter
-from fseflow.kafka.base import Consumer, InRecord, OutRecord, Producer, TopicPartition, next_offsets
+from fseflow.kafka.base import (
+    Consumer,
+    DeliveryFailed,
+    InRecord,
+    OutRecord,
+    Producer,
+    TopicPartition,
+    next_offsets,
+)
 from fseflow.telemetry.metrics import (
     BATCH_RECORDS,
     BATCH_SECONDS,
@@ -45,6 +53,17 @@ class HandlerResult:
     # Produced only once ``records`` are acknowledged: DayMarks must never overtake the data
     # they close, and without idempotence the broker may reorder retried requests.
     after: list[OutRecord] = field(default_factory=list)
+
+
+@dataclass
+class _InFlight:
+    """A handled batch whose output is not yet acknowledged, nor its offsets committed."""
+
+    records: list[InRecord]
+    first: list[OutRecord]
+    after: list[OutRecord]
+    delivery: Awaitable[None]
+    started: float
 
 
 BatchHandler = Callable[[list[Envelope[Message]]], Awaitable[HandlerResult]]
@@ -92,29 +111,40 @@ class StreamProcessor:
 
     async def run(self) -> None:
         await self.consumer.start()
+        in_flight: _InFlight | None = None
         try:
             while not self._stop.is_set():
                 records = await self.consumer.poll_batch(self.max_records, self.poll_timeout_s)
                 if self.consumer.assignment():
                     self.ever_assigned = True
                 if records:
-                    try:
-                        await self._process(records)
-                    except StopRequested:
-                        log.warning("%s: stopped during retries; the batch will be replayed", self.stage)
-                        break
+                    handled = await self._handle(records)
+                    # Batch N is handled (its state committed) while N-1's records are still
+                    # being acknowledged: only then are N-1's offsets committed.
+                    if in_flight is not None:
+                        await self._complete(in_flight)
+                    in_flight = handled
+                elif in_flight is not None:
+                    await self._complete(in_flight)
+                    in_flight = None
                 self._update_lag()
+            if in_flight is not None:
+                await self._complete(in_flight)
+            if self._positions:
+                await self.consumer.commit(self._positions)
+        except StopRequested:
+            log.warning("%s: stopped during retries; the batch will be replayed", self.stage)
         finally:
             await self.consumer.stop()
 
-    async def _process(self, records: list[InRecord]) -> None:
+    async def _handle(self, records: list[InRecord]) -> _InFlight:
         started = time.perf_counter()
         envelopes: list[Envelope[Message]] = []
         dead: list[OutRecord] = []
+        inputs = self.inputs
         for record in records:
-            spec = self.inputs[record.topic]
             try:
-                envelopes.append(decode(record, spec))
+                envelopes.append(decode(record, inputs[record.topic]))
             except DecodeError as exc:
                 dead.append(
                     dead_letter(service=self.service, dlq_topic=self.dlq_topic, record=record, error=exc)
@@ -123,18 +153,26 @@ class StreamProcessor:
         if envelopes:
             result = await self._with_retries(lambda: self.handler(envelopes))
         first = dead + result.records
-        await self._with_retries(lambda: self.producer.send(first))
-        if result.after:
-            await self._with_retries(lambda: self.producer.send(result.after))
-        offsets = next_offsets(records)
+        delivery = await self.producer.enqueue(first)
+        return _InFlight(records, first, result.after, delivery, started)
+
+    async def _complete(self, batch: _InFlight) -> None:
         try:
-            await self.consumer.commit(offsets)
+            await batch.delivery
+        except DeliveryFailed as exc:
+            log.warning("%s: delivery failed (%s); sending the batch again", self.stage, exc)
+            await self._with_retries(lambda: self.producer.send(batch.first))
+        if batch.after:
+            await self._with_retries(lambda: self.producer.send(batch.after))
+        offsets = next_offsets(batch.records)
+        try:
+            await self.consumer.commit(offsets, asynchronous=True)
         except Exception as exc:  # noqa: BLE001 - a lost commit only means a harmless replay
             log.warning("%s: offset commit failed (%s); the batch may be replayed", self.stage, exc)
         self._positions.update(offsets)
-        self._count(records, first + result.after)
-        BATCH_SECONDS.labels(self.service, self.stage).observe(time.perf_counter() - started)
-        BATCH_RECORDS.labels(self.service, self.stage).observe(len(records))
+        self._count(batch.records, batch.first + batch.after)
+        BATCH_SECONDS.labels(self.service, self.stage).observe(time.perf_counter() - batch.started)
+        BATCH_RECORDS.labels(self.service, self.stage).observe(len(batch.records))
         self.batches += 1
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:

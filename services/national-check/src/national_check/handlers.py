@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import asyncpg
@@ -27,7 +28,7 @@ from fseflow.idempotency import handled_outputs, record_outputs
 from fseflow.kafka.base import OutRecord
 from fseflow.streams import HandlerResult
 from fseflow.telemetry.metrics import EVENT_LATENCY
-from fseflow.telemetry.tracing import continued
+from fseflow.telemetry.tracing import continue_trace
 from national_check.adapters import postgres
 from national_check.adapters.messages import MalformedEvent, to_claim, to_classified
 from national_check.domain.claims import Claim
@@ -46,6 +47,10 @@ def _name(enum_name: str) -> str:
     return enum_name.split("_", 1)[1]
 
 
+# A received FSE waiting for its verdict: envelope, event, the claim as the rules see it, world.
+Pending = tuple[Envelope[Message], FseReceived, Claim, str]
+
+
 @dataclass
 class Outputs:
     classified_topic: str
@@ -60,10 +65,11 @@ class ClassifyBatch:
         self.nomenclature = nomenclature
         self.outputs = outputs
         self.tracer = trace.get_tracer(SERVICE)
+        self.latency = EVENT_LATENCY.labels(SERVICE)
 
     async def __call__(self, envelopes: list[Envelope[Message]]) -> HandlerResult:
-        received = [e for e in envelopes if isinstance(e.message, FseReceived)]
-        marks = [e for e in envelopes if isinstance(e.message, DayMark)]
+        received = [e for e in envelopes if type(e.message) is FseReceived]
+        marks = [e for e in envelopes if type(e.message) is DayMark]
         result = HandlerResult()
         if received:
             result.records = await self._classify(received)
@@ -87,16 +93,16 @@ class ClassifyBatch:
         async with self.pool.acquire() as conn, conn.transaction():
             handled = await handled_outputs(conn, postgres.VERDICTS, [e.event_id for e in received])
             outputs = dict(handled)
-            pending: list[tuple[Envelope[Message], FseReceived, Claim]] = []
+            pending: list[Pending] = []
             seen: set[str] = set(handled)
             for envelope in received:
                 if envelope.event_id in seen:
                     continue  # handled before, or twice in this batch (a producer retry)
                 seen.add(envelope.event_id)
                 event = envelope.message
-                assert isinstance(event, FseReceived)
+                assert type(event) is FseReceived
                 try:
-                    pending.append((envelope, event, to_claim(event)))
+                    pending.append((envelope, event, to_claim(event), event.world))
                 except MalformedEvent as exc:
                     dead.append(self._dead(envelope, exc))
                     outputs[envelope.event_id] = DEAD_LETTERED
@@ -108,60 +114,61 @@ class ClassifyBatch:
                 postgres.VERDICTS,
                 [(ident, worlds[ident], output) for ident, output in outputs.items() if ident not in handled],
             )
-        for verdict in decided.values():
-            CLASSIFICATIONS.labels(_name(Classification.Name(verdict.classification))).inc()
-            for reason in verdict.reasons:
-                REASONS.labels(_name(Reason.Name(reason))).inc()
+        outcomes = Counter(v.classification for v in decided.values())
+        for outcome, count in outcomes.items():
+            CLASSIFICATIONS.labels(_name(Classification.Name(outcome))).inc(count)
+        for reason, count in Counter(r for v in decided.values() for r in v.reasons).items():
+            REASONS.labels(_name(Reason.Name(reason))).inc(count)
         return dead + self._records(received, outputs, decided)
 
     async def _decide(
         self,
         conn: Conn,
-        pending: list[tuple[Envelope[Message], FseReceived, Claim]],
+        pending: list[Pending],
         outputs: dict[str, bytes],
         dead: list[OutRecord],
     ) -> dict[str, FseClassified]:
-        patients = {(event.world, claim.nir) for _, event, claim in pending}
+        patients = {(world, claim.nir) for _, _, claim, world in pending}
         beneficiaries = await postgres.beneficiaries(conn, patients)
         stays = await postgres.hospital_stays(conn, patients)
         prescribers = await postgres.known_prescribers(
             conn,
-            {(event.world, claim.prescriber) for _, event, claim in pending if claim.prescriber},
+            {(world, claim.prescriber) for _, _, claim, world in pending if claim.prescriber},
         )
         is_ais3 = self.nomenclature.is_limited
         memory = await postgres.batch_memory(
             conn,
             acts=(
-                (event.world, claim.ps_id, claim.nir, act.on, act.code)
-                for _, event, claim in pending
+                (world, claim.ps_id, claim.nir, act.on, act.code)
+                for _, _, claim, world in pending
                 for act in claim.acts
             ),
             ais3_days=(
-                (event.world, claim.nir, act.on)
-                for _, event, claim in pending
+                (world, claim.nir, act.on)
+                for _, _, claim, world in pending
                 for act in claim.acts
                 if is_ais3(act.code, act.coefficient)
             ),
         )
         decided: dict[str, FseClassified] = {}
-        for envelope, event, claim in pending:
-            key = (event.world, claim.nir)
+        for envelope, event, claim, world in pending:
+            key = (world, claim.nir)
             beneficiary = beneficiaries.get(key)
             try:
                 verdict = classify(
                     claim,
                     beneficiary=beneficiary,
                     stays=stays.get(key, ()),
-                    prescriber_known=(event.world, claim.prescriber) in prescribers,
+                    prescriber_known=(world, claim.prescriber) in prescribers,
                     nomenclature=self.nomenclature,
-                    prior=memory.view(event.world),
+                    prior=memory.view(world),
                 )
             except Exception as exc:  # noqa: BLE001 - one poisoned FSE must not stop the others
                 dead.append(self._dead(envelope, exc))
                 outputs[envelope.event_id] = DEAD_LETTERED
                 continue
-            memory.add_ais3(event.world, claim.nir, verdict.ais3_by_day)
-            memory.add_accorded(event.world, claim.ps_id, claim.nir, verdict.accorded_acts)
+            memory.add_ais3(world, claim.nir, verdict.ais3_by_day)
+            memory.add_accorded(world, claim.ps_id, claim.nir, verdict.accorded_acts)
             classified = to_classified(
                 event,
                 verdict,
@@ -190,20 +197,25 @@ class ClassifyBatch:
             published.add(ident)
             # A verdict stored by an earlier attempt is re-published byte for byte.
             classified = decided.get(ident) or FseClassified.FromString(payload)
-            with continued(self.tracer, "national-check classify", envelope.record.headers) as trace_headers:
-                records.append(
-                    encode_raw(
-                        payload,
-                        CLASSIFIED_TYPE,
-                        topic=self.outputs.classified_topic,
-                        event_id=event_id("fse-classified", ident),
-                        source=SERVICE,
-                        key=f"{classified.world}/{classified.ps_organism}".encode(),
-                        trace_headers=trace_headers,
-                    )
+            trace_headers = continue_trace(
+                self.tracer,
+                "national-check classify",
+                envelope.record.headers,
+                {"fseflow.fse_id": classified.fse_id},
+            )
+            records.append(
+                encode_raw(
+                    payload,
+                    CLASSIFIED_TYPE,
+                    topic=self.outputs.classified_topic,
+                    event_id=event_id("fse-classified", ident),
+                    source=SERVICE,
+                    key=f"{classified.world}/{classified.ps_organism}".encode(),
+                    trace_headers=trace_headers,
                 )
+            )
             if classified.received_at_ms:
-                EVENT_LATENCY.labels(SERVICE).observe(max(0.0, now_ms - classified.received_at_ms) / 1000)
+                self.latency.observe(max(0.0, now_ms - classified.received_at_ms) / 1000)
         return records
 
     def _dead(self, envelope: Envelope[Message], error: BaseException) -> OutRecord:

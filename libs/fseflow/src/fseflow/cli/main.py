@@ -74,6 +74,9 @@ def running_system(*, start_if_missing: bool, quiet: bool = False) -> Iterator[E
 def up(
     kafka_client: Annotated[str, typer.Option(help="confluent (librdkafka) or aiokafka")] = "confluent",
     service: Annotated[list[str] | None, typer.Option(help="Start only these services")] = None,
+    replicas: Annotated[
+        list[str] | None, typer.Option(help="SERVICE=N processes of a stage, e.g. national-check=2")
+    ] = None,
 ) -> None:
     """Start the embedded stack (Tansu, PostgreSQL, every service) and wait until it is ready.
 
@@ -84,6 +87,7 @@ def up(
     if unknown:
         err.print(f"[red]unknown service(s): {', '.join(unknown)}")
         raise typer.Exit(2)
+    counts = _replicas(replicas)
     embedded = _stack()
     if embedded.running() is not None:
         err.print("The stack is already running (`fseflow status`); `fseflow down` first to restart it.")
@@ -93,11 +97,27 @@ def up(
         kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
         database_url=os.environ.get("DATABASE_URL") or None,
         services=names,
+        replicas=counts,
         kafka_client=kafka_client,
         progress=True,
     )
     err.print(f"[green]ready in {time.perf_counter() - started:.1f}s[/green]; logs in {embedded.logs}")
     _print_status(state)
+
+
+def _replicas(values: list[str] | None) -> dict[str, int]:
+    """["national-check=2"] -> {"national-check": 2}; FSEFLOW_REPLICAS holds the default."""
+    text = values or [v for v in os.environ.get("FSEFLOW_REPLICAS", "").split(",") if v]
+    counts: dict[str, int] = {}
+    for item in text:
+        name, _, number = item.partition("=")
+        if name not in stack.SCALABLE or not number.isdigit() or int(number) < 1:
+            err.print(
+                f"[red]--replicas {item!r}: expected SERVICE=N with SERVICE in {sorted(stack.SCALABLE)}"
+            )
+            raise typer.Exit(2)
+        counts[name] = int(number)
+    return counts
 
 
 @app.command()

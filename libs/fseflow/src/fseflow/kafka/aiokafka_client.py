@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 import aiokafka
@@ -47,10 +47,13 @@ class AiokafkaProducer:
         return self._partitions[topic]
 
     async def send(self, records: Sequence[OutRecord]) -> None:
+        await (await self.enqueue(records))
+
+    async def enqueue(self, records: Sequence[OutRecord]) -> Awaitable[None]:
         # One batch per partition (create_batch/send_batch): about twice the throughput of a
         # send() per record in the measurements behind docs/decisions.md.
         if not records:
-            return
+            return asyncio.sleep(0)
         producer = self._producer
         assert producer is not None
         by_partition: dict[tuple[str, int], list[OutRecord]] = defaultdict(list)
@@ -82,10 +85,14 @@ class AiokafkaProducer:
                         headers=record.headers or [],
                     )
             sends.append(await producer.send_batch(batch, topic, partition=partition))
-        try:
-            await asyncio.gather(*sends)
-        except Exception as exc:
-            raise DeliveryFailed(str(exc)) from exc
+        return _delivered(sends)
+
+
+async def _delivered(sends: list[Any]) -> None:
+    try:
+        await asyncio.gather(*sends)
+    except Exception as exc:  # every client error is a failed delivery here
+        raise DeliveryFailed(str(exc)) from exc
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -162,7 +169,8 @@ class AiokafkaConsumer:
                 )
         return records
 
-    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+    async def commit(self, offsets: Mapping[TopicPartition, int], *, asynchronous: bool = False) -> None:
+        # aiokafka has no fire-and-forget commit: always wait.
         if offsets:
             assert self._consumer is not None
             await self._consumer.commit(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -50,6 +50,10 @@ class Producer(Protocol):
 
     async def stop(self) -> None: ...
 
+    async def enqueue(self, records: Sequence[OutRecord]) -> Awaitable[None]:
+        """Hand the records to the client; the result resolves once the broker acknowledged
+        every one of them, or raises DeliveryFailed."""
+
     async def send(self, records: Sequence[OutRecord]) -> None:
         """Return once the broker acknowledged every record; raise DeliveryFailed otherwise."""
 
@@ -63,8 +67,9 @@ class Consumer(Protocol):
 
     async def poll_batch(self, max_records: int, timeout_s: float) -> list[InRecord]: ...
 
-    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
-        """Commit the next offset to read for each partition (synchronously)."""
+    async def commit(self, offsets: Mapping[TopicPartition, int], *, asynchronous: bool = False) -> None:
+        """Commit the next offset to read for each partition. ``asynchronous``: do not wait
+        for the broker (a lost commit only replays records, which consumers dedupe)."""
 
     def assignment(self) -> frozenset[TopicPartition]: ...
 

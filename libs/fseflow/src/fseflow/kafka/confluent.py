@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -89,12 +89,16 @@ class ConfluentProducer:
         self._producer = None
 
     async def send(self, records: Sequence[OutRecord]) -> None:
-        if not records:
-            return
-        producer = self._producer
-        assert producer is not None, "producer not started"
+        await (await self.enqueue(records))
+
+    async def enqueue(self, records: Sequence[OutRecord]) -> Awaitable[None]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
+        if not records:
+            future.set_result(None)
+            return future
+        producer = self._producer
+        assert producer is not None, "producer not started"
         delivery = _BatchDelivery(len(records), future, loop)
         callback = delivery.on_delivery
         for index, record in enumerate(records):
@@ -123,9 +127,8 @@ class ConfluentProducer:
                     await asyncio.sleep(0.005)
                 except confluent_kafka.KafkaException as exc:
                     delivery.fail_remaining(len(records) - index, str(exc))
-                    await future
-                    return
-        await future
+                    return future
+        return future
 
     async def partition_count(self, topic: str) -> int:
         if topic not in self._partitions:
@@ -235,15 +238,15 @@ class ConfluentConsumer:
                 self._watermarks[tp] = high
         return records
 
-    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+    async def commit(self, offsets: Mapping[TopicPartition, int], *, asynchronous: bool = False) -> None:
         if not offsets:
             return
         partitions = [confluent_kafka.TopicPartition(tp.topic, tp.partition, o) for tp, o in offsets.items()]
-        await self._run(self._commit, partitions)
+        await self._run(self._commit, partitions, asynchronous)
 
-    def _commit(self, partitions: list[Any]) -> None:
+    def _commit(self, partitions: list[Any], asynchronous: bool) -> None:
         assert self._consumer is not None
-        self._consumer.commit(offsets=partitions, asynchronous=False)
+        self._consumer.commit(offsets=partitions, asynchronous=asynchronous)
 
     def assignment(self) -> frozenset[TopicPartition]:
         return self._assignment

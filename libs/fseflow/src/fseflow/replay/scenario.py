@@ -108,7 +108,7 @@ def _references(document: dict[str, Any], base_dir: Path | None) -> Iterator[Pro
     world = document.get("world", {})
     start, until = document.get("start"), document.get("until")
     try:
-        if parse_day(start) > parse_day(until):  # type: ignore[arg-type]
+        if parse_day(start) > parse_day(until):
             yield Problem("until", f"{json.dumps(until)} is before start {json.dumps(start)}")
     except (ValueError, TypeError):
         pass  # already reported by the schema
@@ -145,8 +145,8 @@ def _references(document: dict[str, Any], base_dir: Path | None) -> Iterator[Pro
             yield Problem(f"events[{i}]", f"must hold exactly one of {', '.join(EVENT_KINDS)}")
         on = event.get("on")
         try:
-            day = parse_day(on)  # type: ignore[arg-type]
-            if not parse_day(start) <= day <= parse_day(until):  # type: ignore[arg-type]
+            day = parse_day(on)
+            if not parse_day(start) <= day <= parse_day(until):
                 yield Problem(f"events[{i}].on", f"{json.dumps(on)} is outside start..until")
         except (ValueError, TypeError):
             pass

@@ -8,10 +8,8 @@ still propagate, unsampled, so a trace can be followed in the records' headers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
-from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.propagators.textmap import Getter, Setter
 from opentelemetry.sdk.resources import Resource
@@ -79,21 +77,27 @@ def _sampled(traceparent: bytes) -> bool:
     return len(traceparent) >= 55 and int(traceparent[-2:], 16) & 1 == 1
 
 
-@contextmanager
-def continued(tracer: trace.Tracer, name: str, headers: Headers) -> Iterator[Headers]:
-    """Continue a record's trace for one unit of work; yield the headers for its output.
+def continue_trace(
+    tracer: trace.Tracer, name: str, headers: Headers, attributes: dict[str, str] | None = None
+) -> Headers:
+    """Trace headers for the record a stage derives from a consumed one: same trace.
 
     An unsampled context is forwarded as is (same trace id, no span cost): that is the
-    throughput path. A sampled one gets a consumer span, child of the producer's.
+    throughput path. A sampled one gets a consumer span, child of the producer's, carrying
+    ``attributes``; the derived record continues from that span.
     """
-    parent = next((v for k, v in headers if k == H_TRACEPARENT), None)
-    if parent is None or not _sampled(parent):
-        yield [(k, v) for k, v in headers if k in (H_TRACEPARENT, "tracestate")]
-        return
+    parent = None
+    for key, value in headers:
+        if key == H_TRACEPARENT:
+            parent = value
+            break
+    if parent is None:
+        return []
+    if not _sampled(parent):
+        return [(H_TRACEPARENT, parent)]
     ctx = propagate.extract(headers, getter=HEADER_GETTER)
-    token = otel_context.attach(ctx)
-    try:
-        with tracer.start_as_current_span(name, kind=trace.SpanKind.CONSUMER):
-            yield inject_headers()
-    finally:
-        otel_context.detach(token)
+    span = tracer.start_span(name, context=ctx, kind=trace.SpanKind.CONSUMER, attributes=attributes)
+    carried: Headers = []
+    propagate.inject(carried, context=trace.set_span_in_context(span), setter=HEADER_SETTER)
+    span.end()
+    return carried

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Mode(StrEnum):
@@ -14,16 +13,14 @@ class Mode(StrEnum):
     PAPIER = "papier"
 
 
-@dataclass(frozen=True, slots=True)
-class Act:
+class Act(NamedTuple):
     code: str
     coefficient: int  # hundredths: AMI 1.5 -> 150
     on: date
     complements: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(NamedTuple):
     """One FSE as received by the CTI."""
 
     fse_id: str
@@ -39,25 +36,29 @@ class Claim:
     received_on: date
 
 
-@dataclass(frozen=True, slots=True)
-class Beneficiary:
+class Beneficiary(NamedTuple):
     organism: str
     rights: tuple[tuple[date, date], ...]
     ald: bool
     signature_exempt: bool
 
     def has_rights_on(self, day: date) -> bool:
-        return any(start <= day <= end for start, end in self.rights)
+        for start, end in self.rights:  # noqa: SIM110 - a loop: any() over a generator is slower here
+            if start <= day <= end:
+                return True
+        return False
 
 
-@dataclass(frozen=True, slots=True)
-class HospitalStay:
+class HospitalStay(NamedTuple):
     start: date
     end: date
     known_on: date
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+
+# Value objects built for every FSE are named tuples: immutable, and cheap to build.
 
 
 class PriorClaims(Protocol):

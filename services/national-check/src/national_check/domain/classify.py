@@ -131,7 +131,7 @@ def classify(
             reasons.add(Reason.DUPLICATE)
         if act.code == DI_CODE and not claim.prescriber:
             reasons.add(Reason.DI_WITHOUT_PRESCRIPTION)
-        if any(stay.known_on <= claim.received_on and stay.covers(act.on) for stay in stays):
+        if stays and any(stay.known_on <= claim.received_on and stay.covers(act.on) for stay in stays):
             reasons.add(Reason.DURING_HOSPITAL_STAY)
 
     if claim.ps_is_replacing and claim.mode in (Mode.SECURISE, Mode.DEGRADE):
@@ -140,7 +140,8 @@ def classify(
         reasons.add(Reason.TOO_MANY_LINES)
 
     limit = nomenclature.ais3_limit
-    ais3 = Counter(act.on for act in acts if nomenclature.is_limited(act.code, act.coefficient))
+    ais3_days = [act.on for act in acts if act.code == limit.code and act.coefficient == limit.coefficient]
+    ais3 = Counter(ais3_days) if ais3_days else Counter[date]()
     if any(prior.ais3_count(claim.nir, day) + count > limit.per_patient for day, count in ais3.items()):
         reasons.add(Reason.AIS3_DAILY_LIMIT)
 

@@ -6,11 +6,14 @@ RPPS: 11 digits, the last a Luhn check digit over the first ten.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 from stdnum.fr import nir as stdnum_nir
 
 
+@lru_cache(maxsize=131_072)
 def nir_key(nir: str) -> int | None:
     """The key a 13-character NIR should carry; None when it is not a NIR at all."""
     if len(nir) != 13:
@@ -26,5 +29,6 @@ def nir_key_matches(nir: str, typed_key: str) -> bool:
     return expected is not None and len(typed_key) == 2 and typed_key.isdigit() and int(typed_key) == expected
 
 
+@lru_cache(maxsize=65_536)
 def rpps_valid(number: str) -> bool:
     return len(number) == 11 and number.isdigit() and luhn.is_valid(number)

@@ -58,6 +58,9 @@ def business_days(start: date, until: date) -> Iterator[date]:
 @lru_cache(maxsize=8192)
 def parse_day(text: str) -> date:
     """A YYYY-MM-DD day; ValueError otherwise (date.fromisoformat also takes other forms)."""
-    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+    if not isinstance(text, str) or len(text) != 10 or text[4] != "-" or text[7] != "-":
         raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)")
-    return date.fromisoformat(text)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None

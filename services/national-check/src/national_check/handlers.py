@@ -34,7 +34,7 @@ from national_check.adapters.messages import MalformedEvent, to_claim, to_classi
 from national_check.domain.claims import Claim
 from national_check.domain.classify import classify
 from national_check.domain.nomenclature import Nomenclature
-from national_check.metrics import CLASSIFICATIONS, REASONS
+from national_check.metrics import CLASSIFICATIONS, REASONS, REDELIVERED
 
 log = logging.getLogger(__name__)
 SERVICE = "national-check"
@@ -97,7 +97,8 @@ class ClassifyBatch:
             seen: set[str] = set(handled)
             for envelope in received:
                 if envelope.event_id in seen:
-                    continue  # handled before, or twice in this batch (a producer retry)
+                    REDELIVERED.inc()  # handled before, or twice in this batch (a producer retry)
+                    continue
                 seen.add(envelope.event_id)
                 event = envelope.message
                 assert type(event) is FseReceived

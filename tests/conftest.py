@@ -1,0 +1,74 @@
+"""Shared fixtures. Integration and end-to-end tests run against one real stack per session:
+the embedded one (Tansu + PostgreSQL + every service as its own process) started in a temporary
+FSEFLOW_HOME, or, when KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL are set, the services only,
+against that broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fseflow.endpoints import Endpoints, from_stack
+from fseflow.kafka.factory import KafkaFactory
+from fseflow.stack import Stack, StackState
+
+
+@dataclass
+class RunningStack:
+    stack: Stack
+    state: StackState
+
+    @property
+    def endpoints(self) -> Endpoints:
+        return from_stack(self.state)
+
+    def kafka(self, client_id: str = "fseflow-tests") -> KafkaFactory:
+        return KafkaFactory(self.endpoints.kafka, client_id)
+
+    def instances(self, service: str) -> list[str]:
+        return [name for name, p in self.state.services.items() if (p.service or name) == service]
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> int | None:
+        """Stop one process; returns its exit status when it was our child."""
+        process = self.state.services[name]
+        self.stack.stop_service(self.state, name, sig)
+        return process.pid
+
+    def start(self, name: str) -> None:
+        self.stack.start_service(self.state, name)
+        self.stack.wait_ready(self.state, [name], 90)
+
+    def metrics(self, name: str) -> str:
+        port = self.state.services[name].metrics_port
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            return str(response.read().decode())
+
+    def log(self, name: str) -> str:
+        return Path(self.state.services[name].log).read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    home = tmp_path_factory.mktemp("fseflow-home")
+    stack = Stack(home)
+    state = stack.up(
+        kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+        database_url=os.environ.get("DATABASE_URL") or None,
+        timeout=180,
+    )
+    try:
+        yield RunningStack(stack, state)
+    finally:
+        stack.down(state)
+
+
+def run(coroutine: object) -> object:
+    """Run a coroutine from a synchronous test."""
+    return asyncio.run(coroutine)  # type: ignore[arg-type]

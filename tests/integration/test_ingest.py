@@ -1,0 +1,125 @@
+"""ingest against the real broker and PostgreSQL: ARL, publication, refusals, durability."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from fseflow.calendar import next_business_day
+from fseflow.codec import event_id
+from fseflow.cti.v1.ingest_pb2 import ArlIssued, FseReceived, SubmitLotRequest
+from fseflow.topics import ARL_ISSUED, FSE_RECEIVED
+from tests.conftest import RunningStack
+from tests.integration.helpers import START, close_day, ingest, lot, new_world, reading, sheet
+
+pytestmark = pytest.mark.integration
+
+
+async def test_positive_arl_publishes_each_fse_once_with_a_stable_id(running: RunningStack) -> None:
+    world = await new_world(running)
+    async with reading(running, world, FSE_RECEIVED, ARL_ISSUED) as seen, ingest(running) as stub:
+        response = await stub.SubmitLot(lot(world, "lot-1", sheet("a"), sheet("b"), sheet("c")))
+        arl = response.arl
+        assert (arl.positive, arl.cti, arl.fse_accepted, arl.issued_on) == (True, 3, 3, "2026-03-02")
+        assert "positif" in arl.text
+        await close_day(running, world, START)
+        await seen.wait_day("2026-03-02", [FSE_RECEIVED, ARL_ISSUED], 30)
+    received = seen.topic(FSE_RECEIVED)
+    assert sorted(m.fse.fse_id for m in received.messages) == ["a", "b", "c"]  # type: ignore[attr-defined]
+    assert received.event_ids == {event_id("fse-received", world, "lot-1", f) for f in "abc"}
+    event = received.messages[0]
+    assert isinstance(event, FseReceived)
+    assert (event.ps_organism, event.cti, event.received_on) == ("01-331", 3, "2026-03-02")
+    notices = seen.topic(ARL_ISSUED).messages
+    assert [n.arl.lot_id for n in notices if isinstance(n, ArlIssued)] == ["lot-1"]
+
+
+async def test_every_problem_of_a_refused_lot_and_no_fse_published(running: RunningStack) -> None:
+    world = await new_world(running)
+    bad = sheet("a")
+    bad.acts[0].performed_on = "2026-02-30"
+    bad.acts[0].coefficient = "x"
+    async with reading(running, world, FSE_RECEIVED, ARL_ISSUED) as seen, ingest(running) as stub:
+        malformed = (await stub.SubmitLot(lot(world, "lot-bad", bad, sheet("a")))).arl
+        unknown = (await stub.SubmitLot(lot(world, "lot-stranger", sheet("s"), ps="ps-404"))).arl
+        empty = (await stub.SubmitLot(lot(world, "lot-empty"))).arl
+        await close_day(running, world, START)
+        await seen.wait_day("2026-03-02", [FSE_RECEIVED, ARL_ISSUED], 30)
+    assert not malformed.positive
+    assert {(e.code, e.field) for e in malformed.errors} == {
+        ("FIELD_MALFORMED", "fse[0].acts[0].performed_on"),
+        ("FIELD_MALFORMED", "fse[0].acts[0].coefficient"),
+        ("FSE_ID_DUPLICATE", "fse[1].fse_id"),
+    }
+    assert [(e.code, e.field) for e in unknown.errors] == [("PS_UNKNOWN", "ps_id")]
+    assert unknown.cti == 0
+    assert [(e.code, e.field) for e in empty.errors] == [("LOT_EMPTY", "fse")]
+    assert seen.topic(FSE_RECEIVED).messages == []  # a refused lot publishes no FSE
+    assert len(seen.topic(ARL_ISSUED).messages) == 3  # but every ARL is a notice
+
+
+async def test_lot_id_is_remembered_across_a_restart(running: RunningStack) -> None:
+    world = await new_world(running)
+    async with ingest(running) as stub:
+        first = (await stub.SubmitLot(lot(world, "lot-1", sheet("a")))).arl
+    running.stop("ingest")
+    running.start("ingest")
+    async with ingest(running) as stub:
+        again = (await stub.SubmitLot(lot(world, "lot-1", sheet("a")))).arl
+        other = (await stub.SubmitLot(lot(world, "lot-2", sheet("b")))).arl
+    assert first.positive and other.positive
+    assert not again.positive
+    assert [e.code for e in again.errors] == ["LOT_DUPLICATE"]
+
+
+async def test_routing_follows_the_professionals_caisse(running: RunningStack) -> None:
+    world = await new_world(running)
+    async with ingest(running) as stub:
+        paris = (await stub.SubmitLot(lot(world, "lot-p", sheet("p"), ps="ps-paris"))).arl
+    assert paris.positive and paris.cti == 1
+
+
+async def test_receipt_day_comes_from_the_business_clock(running: RunningStack) -> None:
+    world = await new_world(running)
+    async with ingest(running) as stub:
+        request = SubmitLotRequest(world=world, lot_id="lot-1", ps_id="ps-1", fse=[sheet("a")])
+        assert (await stub.SubmitLot(request)).arl.issued_on == START.isoformat()  # the world's start
+        await close_day(running, world, date(2026, 3, 6))
+        expected = next_business_day(date(2026, 3, 6)).isoformat()  # Monday 9 March
+        for attempt in range(100):
+            request.lot_id = f"lot-{attempt + 2}"
+            issued = (await stub.SubmitLot(request)).arl.issued_on
+            if issued == expected:
+                break
+            import asyncio
+
+            await asyncio.sleep(0.1)  # the clock follower reads the closure asynchronously
+        assert issued == expected
+        saturday = await stub.SubmitLot(lot(world, "lot-sat", sheet("s"), received_on="2026-03-07"))
+        assert saturday.arl.issued_on == "2026-03-09"  # moved to the next business day
+
+
+async def test_no_open_day_is_a_failed_precondition(running: RunningStack) -> None:
+    world = await new_world(running, start=None)
+    async with ingest(running) as stub:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.SubmitLot(SubmitLotRequest(world=world, lot_id="l", ps_id="ps-1", fse=[sheet("a")]))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "received_on" in (caught.value.details() or "")
+
+
+async def test_health_and_reflection_are_served(running: RunningStack) -> None:
+    async with grpc.aio.insecure_channel(running.state.ingest_address) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        check = await health.Check(health_pb2.HealthCheckRequest(service="fseflow.cti.v1.LotIngestService"))
+        assert check.status == health_pb2.HealthCheckResponse.SERVING
+        reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        services = set()
+        async for answer in reflection.ServerReflectionInfo(iter([request])):
+            services |= {s.name for s in answer.list_services_response.service}
+    assert {"fseflow.cti.v1.LotIngestService", "grpc.health.v1.Health"} <= services

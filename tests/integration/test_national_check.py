@@ -1,0 +1,202 @@
+"""national-check against the real broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+import asyncpg
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
+from fseflow.codec import encode, event_id
+from fseflow.cti.v1.classification_pb2 import CLASSIFICATION_ACCORD, CLASSIFICATION_LITIGIEUSE, FseClassified
+from fseflow.cti.v1.ingest_pb2 import FseReceived
+from fseflow.kafka.base import OutRecord
+from fseflow.platform.v1.dead_letter_pb2 import DeadLetter
+from fseflow.topics import FSE_CLASSIFIED, FSE_RECEIVED, dead_letter_topic
+from tests.conftest import RunningStack
+from tests.integration.helpers import NIR, START, close_day, ingest, lot, new_world, reading, sheet
+
+pytestmark = pytest.mark.integration
+
+
+def received(world: str, fse_id: str, acts: int, ps: str = "ps-1") -> FseReceived:
+    return FseReceived(
+        world=world,
+        lot_id="lot-x",
+        ps_id=ps,
+        ps_organism="01-331",
+        cti=3,
+        received_on="2026-03-02",
+        fse=sheet(fse_id, acts=acts),
+    )
+
+
+async def publish(running: RunningStack, records: list[OutRecord]) -> None:
+    producer = running.kafka().producer()
+    await producer.start()
+    try:
+        await producer.send(records)
+    finally:
+        await producer.stop()
+
+
+async def test_a_received_fse_gets_one_verdict_even_when_delivered_twice(running: RunningStack) -> None:
+    world = await new_world(running)
+    topic = running.kafka().names(FSE_RECEIVED)
+    event = received(world, "fse-twice", acts=3)
+    ident = event_id("fse-received", world, "lot-x", "fse-twice")
+    record = encode(event, topic=topic, event_id=ident, source="ingest", key=f"{world}/{NIR}".encode())
+    # Another nurse the same day (the same one would make it a DUPLICATE of the accord).
+    second = received(world, "fse-next", acts=2, ps="ps-paris")
+    next_record = encode(
+        second, topic=topic, event_id=str(uuid.uuid4()), source="ingest", key=f"{world}/{NIR}".encode()
+    )
+    async with reading(running, world, FSE_CLASSIFIED) as seen:
+        # At-least-once: the same event arrives twice (a producer retry, a replayed batch).
+        await publish(running, [record, record])
+        await publish(running, [record, next_record])
+        await close_day(running, world, START)
+        await seen.wait_day("2026-03-02", [FSE_CLASSIFIED], 30)
+    verdicts = {m.fse_id: m for m in seen.topic(FSE_CLASSIFIED).messages if isinstance(m, FseClassified)}
+    # 3 AIS 3 counted once: the next FSE's 2 make 5 > 4. Counted twice it would already be 6 with
+    # the repeat itself, and the first FSE would not be an accord.
+    assert verdicts["fse-twice"].classification == CLASSIFICATION_ACCORD
+    assert verdicts["fse-next"].classification == CLASSIFICATION_LITIGIEUSE
+    conn = await asyncpg.connect(running.state.database_url)
+    try:
+        count = await conn.fetchval(
+            "SELECT count FROM national_check.ais3_daily WHERE world = $1 AND nir = $2", world, NIR
+        )
+        stored = await conn.fetchval("SELECT count(*) FROM national_check.verdicts WHERE world = $1", world)
+    finally:
+        await conn.close()
+    # 3 once + 2 of the litigieuse FSE (not rejected, so it counts); a double count would give 8.
+    assert (count, stored) == (5, 2)
+
+
+async def test_an_undecodable_record_goes_to_the_dead_letter_topic(running: RunningStack) -> None:
+    kafka = running.kafka()
+    topic = kafka.names(FSE_RECEIVED)
+    poison = OutRecord(
+        topic,
+        b"\xff\x00 not protobuf",
+        b"poison-key",
+        [("ce_type", b"fseflow.cti.v1.FseReceived"), ("ce_id", b"p-1")],
+        5,
+    )
+    await publish(running, [poison])
+    dlq = kafka.consumer([dead_letter_topic("national-check")], group_id=None, assign_all_from="beginning")
+    await dlq.start()
+    letter = None
+    try:
+        for _ in range(200):
+            for record in await dlq.poll_batch(500, 0.1):
+                candidate = DeadLetter.FromString(record.value)
+                if candidate.key == b"poison-key":
+                    letter = candidate
+            if letter is not None:
+                break
+    finally:
+        await dlq.stop()
+    assert letter is not None
+    assert (letter.service, letter.source_topic, letter.source_partition) == ("national-check", topic, 5)
+    assert letter.value == poison.value
+    assert letter.error_type == "DecodeError" and "not a valid" in letter.error
+    assert {(h.key, h.value) for h in letter.headers} >= {("ce_id", b"p-1")}
+    metrics = "".join(running.metrics(name) for name in running.instances("national-check"))
+    assert re.search(r'fseflow_dead_letters_total\{.*error_type="DecodeError".*\} [1-9]', metrics)
+
+
+async def test_one_trace_from_submit_lot_to_the_verdict(running: RunningStack) -> None:
+    world = await new_world(running)
+    trace_id = uuid.uuid4().hex
+    metadata = (("traceparent", f"00-{trace_id}-{uuid.uuid4().hex[:16]}-00"),)
+    async with reading(running, world, FSE_RECEIVED, FSE_CLASSIFIED) as seen, ingest(running) as stub:
+        await stub.SubmitLot(lot(world, "lot-t", sheet("t1"), sheet("t2")), metadata=metadata)
+        await close_day(running, world, START)
+        await seen.wait_day("2026-03-02", [FSE_RECEIVED, FSE_CLASSIFIED], 30)
+    assert len(seen.topic(FSE_CLASSIFIED).messages) == 2
+    traces = await _traceparents(running, FSE_CLASSIFIED, world)
+    assert traces and all(t.split("-")[1] == trace_id for t in traces)
+
+
+async def _traceparents(running: RunningStack, spec: object, world: str) -> list[str]:
+    kafka = running.kafka()
+    consumer = kafka.consumer([spec], group_id=None, assign_all_from="beginning")  # type: ignore[list-item]
+    await consumer.start()
+    found: list[str] = []
+    try:
+        idle = 0
+        while idle < 5:
+            records = await consumer.poll_batch(5000, 0.2)
+            idle = 0 if records else idle + 1
+            for record in records:
+                if record.header("ce_type") != b"fseflow.cti.v1.FseClassified":
+                    continue
+                if FseClassified.FromString(record.value).world == world:
+                    found.append((record.header("traceparent") or b"").decode())
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_metrics_are_exposed(running: RunningStack) -> None:
+    text = running.metrics(running.instances("national-check")[0])
+    for name in (
+        "fseflow_messages_consumed_total",
+        "fseflow_messages_produced_total",
+        "fseflow_batch_processing_seconds_bucket",
+        "fseflow_consumer_lag",
+        "fseflow_classifications_total",
+    ):
+        assert name in text, name
+    assert "fseflow_messages_produced_total" in running.metrics("ingest")
+
+
+async def test_sigterm_finishes_the_batch_and_commits(running: RunningStack) -> None:
+    world = await new_world(running)
+    async with reading(running, world, FSE_CLASSIFIED) as seen, ingest(running) as stub:
+        await stub.SubmitLot(lot(world, "lot-s", *(sheet(f"s{i}") for i in range(50))))
+        await close_day(running, world, START)
+        await seen.wait_day("2026-03-02", [FSE_CLASSIFIED], 30)
+    names = running.instances("national-check")
+    for name in names:
+        running.stop(name)  # SIGTERM
+        assert "stopped (status 0)" in running.log(name).splitlines()[-1]
+    committed, high = await asyncio.to_thread(_committed_and_high, running)
+    for name in names:
+        running.start(name)
+    assert committed == high  # everything consumed before SIGTERM was committed
+
+
+def _committed_and_high(running: RunningStack) -> tuple[dict[int, int], dict[int, int]]:
+    topic = running.kafka().names(FSE_RECEIVED)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": running.state.kafka_bootstrap_servers,
+            "group.id": "national-check",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(8)]
+        committed = {tp.partition: tp.offset for tp in consumer.committed(partitions, timeout=10)}
+        # The high-water mark from a fetch (ListOffsets is not reliable on Tansu).
+        reader = Consumer(
+            {"bootstrap.servers": running.state.kafka_bootstrap_servers, "group.id": f"hw-{uuid.uuid4()}"}
+        )
+        reader.assign([TopicPartition(topic, p, 0) for p in range(8)])
+        high: dict[int, int] = {}
+        while len(high) < 8:
+            reader.consume(10000, 0.5)
+            for p in range(8):
+                _low, hw = reader.get_watermark_offsets(TopicPartition(topic, p), cached=True)
+                if hw >= 0:
+                    high[p] = hw
+        reader.close()
+        return committed, high
+    finally:
+        consumer.close()

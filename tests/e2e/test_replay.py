@@ -74,7 +74,7 @@ def test_lots_and_arls(every_reason: dict[str, Any]) -> None:
     assert lots["lot-1"]["arl"] == "positive" and lots["lot-1"]["cti"] == 3
     assert [e["code"] for e in lots["lot-1"]["resubmitted"][0]["errors"]] == ["LOT_DUPLICATE"]
     assert [e["code"] for e in lots["lot-empty"]["errors"]] == ["LOT_EMPTY"]
-    assert [(e["code"], e["field"]) for e in lots["lot-stranger"]["errors"]] == [("PS_UNKNOWN", "ps_id")]
+    assert [(e["code"], e["field"]) for e in lots["lot-stranger"]["errors"]] == [("PS_UNKNOWN", "lot.ps_id")]
     assert lots["lot-saturday"]["arl_on"] == "2026-03-09"  # received on a Saturday
     assert every_reason["fse"]["f-saturday"]["checked_on"] == "2026-03-09"
     notices = every_reason["notices"]

@@ -11,7 +11,7 @@ import grpc
 
 from fseflow import world as world_data
 from fseflow.business_clock import day_closed_record
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, Fse
+from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, Fse, Lot
 from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
 from fseflow.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
 from fseflow.db import create_pool
@@ -61,7 +61,7 @@ def sheet(fse_id: str, *, acts: int = 1, key: str = KEY, nir: str = NIR) -> Fse:
 def lot(
     world: str, lot_id: str, *fse: Fse, ps: str = "ps-1", received_on: str = "2026-03-02"
 ) -> SubmitLotRequest:
-    return SubmitLotRequest(world=world, lot_id=lot_id, ps_id=ps, received_on=received_on, fse=fse)
+    return SubmitLotRequest(world=world, received_on=received_on, lot=Lot(lot_id=lot_id, ps_id=ps, fse=fse))
 
 
 @asynccontextmanager

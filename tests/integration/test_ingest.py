@@ -10,6 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from fseflow.calendar import next_business_day
+from fseflow.claims.v1.claims_pb2 import Lot
 from fseflow.codec import event_id
 from fseflow.cti.v1.ingest_pb2 import ArlIssued, FseReceived, SubmitLotRequest
 from fseflow.topics import ARL_ISSUED, FSE_RECEIVED
@@ -51,13 +52,13 @@ async def test_every_problem_of_a_refused_lot_and_no_fse_published(running: Runn
         await seen.wait_day("2026-03-02", [FSE_RECEIVED, ARL_ISSUED], 30)
     assert not malformed.positive
     assert {(e.code, e.field) for e in malformed.errors} == {
-        ("FIELD_MALFORMED", "fse[0].acts[0].performed_on"),
-        ("FIELD_MALFORMED", "fse[0].acts[0].coefficient"),
-        ("FSE_ID_DUPLICATE", "fse[1].fse_id"),
+        ("FIELD_MALFORMED", "lot.fse[0].acts[0].performed_on"),
+        ("FIELD_MALFORMED", "lot.fse[0].acts[0].coefficient"),
+        ("FSE_ID_DUPLICATE", "lot.fse[1].fse_id"),
     }
-    assert [(e.code, e.field) for e in unknown.errors] == [("PS_UNKNOWN", "ps_id")]
+    assert [(e.code, e.field) for e in unknown.errors] == [("PS_UNKNOWN", "lot.ps_id")]
     assert unknown.cti == 0
-    assert [(e.code, e.field) for e in empty.errors] == [("LOT_EMPTY", "fse")]
+    assert [(e.code, e.field) for e in empty.errors] == [("LOT_EMPTY", "lot.fse")]
     assert seen.topic(FSE_RECEIVED).messages == []  # a refused lot publishes no FSE
     assert len(seen.topic(ARL_ISSUED).messages) == 3  # but every ARL is a notice
 
@@ -86,12 +87,12 @@ async def test_routing_follows_the_professionals_caisse(running: RunningStack) -
 async def test_receipt_day_comes_from_the_business_clock(running: RunningStack) -> None:
     world = await new_world(running)
     async with ingest(running) as stub:
-        request = SubmitLotRequest(world=world, lot_id="lot-1", ps_id="ps-1", fse=[sheet("a")])
+        request = SubmitLotRequest(world=world, lot=Lot(lot_id="lot-1", ps_id="ps-1", fse=[sheet("a")]))
         assert (await stub.SubmitLot(request)).arl.issued_on == START.isoformat()  # the world's start
         await close_day(running, world, date(2026, 3, 6))
         expected = next_business_day(date(2026, 3, 6)).isoformat()  # Monday 9 March
         for attempt in range(100):
-            request.lot_id = f"lot-{attempt + 2}"
+            request.lot.lot_id = f"lot-{attempt + 2}"
             issued = (await stub.SubmitLot(request)).arl.issued_on
             if issued == expected:
                 break
@@ -107,7 +108,9 @@ async def test_no_open_day_is_a_failed_precondition(running: RunningStack) -> No
     world = await new_world(running, start=None)
     async with ingest(running) as stub:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await stub.SubmitLot(SubmitLotRequest(world=world, lot_id="l", ps_id="ps-1", fse=[sheet("a")]))
+            await stub.SubmitLot(
+                SubmitLotRequest(world=world, lot=Lot(lot_id="l", ps_id="ps-1", fse=[sheet("a")]))
+            )
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "received_on" in (caught.value.details() or "")
 

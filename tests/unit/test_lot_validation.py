@@ -1,6 +1,6 @@
 """ingest: a lot is refused only when unusable as a whole, with every problem's field path."""
 
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse
+from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
 from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
 from ingest.domain import arl
 from ingest.domain.validation import coefficient_hundredths, validate_lot
@@ -17,7 +17,9 @@ def good_fse(fse_id: str = "fse-1") -> Fse:
 
 
 def lot(*fse: Fse, **fields: str) -> SubmitLotRequest:
-    return SubmitLotRequest(lot_id=fields.get("lot_id", "lot-1"), ps_id=fields.get("ps_id", "ps-1"), fse=fse)
+    return SubmitLotRequest(
+        lot=Lot(lot_id=fields.get("lot_id", "lot-1"), ps_id=fields.get("ps_id", "ps-1"), fse=fse)
+    )
 
 
 def test_good_lot_has_no_problem() -> None:
@@ -25,7 +27,7 @@ def test_good_lot_has_no_problem() -> None:
 
 
 def test_empty_lot() -> None:
-    assert [(p.code, p.field) for p in validate_lot(lot())] == [("LOT_EMPTY", "fse")]
+    assert [(p.code, p.field) for p in validate_lot(lot())] == [("LOT_EMPTY", "lot.fse")]
 
 
 def test_every_malformed_field_is_listed_with_its_path() -> None:
@@ -36,12 +38,12 @@ def test_every_malformed_field_is_listed_with_its_path() -> None:
     other = good_fse("fse-1")
     problems = {(p.code, p.field) for p in validate_lot(lot(bad, other))}
     assert problems == {
-        ("FIELD_MALFORMED", "fse[0].mode"),
-        ("FIELD_MALFORMED", "fse[0].prescribed_on"),
-        ("FIELD_MALFORMED", "fse[0].acts[1].coefficient"),
-        ("FIELD_MALFORMED", "fse[0].acts[1].performed_on"),
-        ("FIELD_MALFORMED", "fse[0].acts[1].complements[0]"),
-        ("FSE_ID_DUPLICATE", "fse[1].fse_id"),
+        ("FIELD_MALFORMED", "lot.fse[0].mode"),
+        ("FIELD_MALFORMED", "lot.fse[0].prescribed_on"),
+        ("FIELD_MALFORMED", "lot.fse[0].acts[1].coefficient"),
+        ("FIELD_MALFORMED", "lot.fse[0].acts[1].performed_on"),
+        ("FIELD_MALFORMED", "lot.fse[0].acts[1].complements[0]"),
+        ("FSE_ID_DUPLICATE", "lot.fse[1].fse_id"),
     }
 
 
@@ -50,13 +52,13 @@ def test_missing_ids_and_bad_receipt_day() -> None:
     request.received_on = "2026/03/02"
     fields = {p.field for p in validate_lot(request)}
     assert {
-        "lot_id",
-        "ps_id",
+        "lot.lot_id",
+        "lot.ps_id",
         "received_on",
-        "fse[0].fse_id",
-        "fse[0].nir",
-        "fse[0].nir_key",
-        "fse[0].acts",
+        "lot.fse[0].fse_id",
+        "lot.fse[0].nir",
+        "lot.fse[0].nir_key",
+        "lot.fse[0].acts",
     } <= fields
 
 
@@ -64,7 +66,7 @@ def test_document_reference_is_checked() -> None:
     sheet = good_fse()
     sheet.document.CopyFrom(DocumentRef(document_id="pj-1", kind="photo", quality="blurry"))
     fields = {p.field for p in validate_lot(lot(sheet))}
-    assert fields == {"fse[0].document.kind", "fse[0].document.quality"}
+    assert fields == {"lot.fse[0].document.kind", "lot.fse[0].document.quality"}
 
 
 def test_content_errors_are_not_lot_errors() -> None:

@@ -17,7 +17,7 @@ import os
 import random
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fseflow import world as world_data
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, Fse
+from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, Fse, Lot
 from fseflow.cti.v1.classification_pb2 import FseClassified
 from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
 from fseflow.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
@@ -95,10 +95,8 @@ def _lots(
         lots.append(
             SubmitLotRequest(
                 world=world,
-                lot_id=f"{prefix}-lot-{number}",
-                ps_id=ps.id,
                 received_on=BENCH_DAY.isoformat(),
-                fse=sheets,
+                lot=Lot(lot_id=f"{prefix}-lot-{number}", ps_id=ps.id, fse=sheets),
             )
         )
     return lots
@@ -170,13 +168,13 @@ async def _submit_all(stub: LotIngestServiceStub, lots: list[SubmitLotRequest], 
             lot = queue.get_nowait()
             response = await stub.SubmitLot(lot, timeout=120)
             if not response.arl.positive:
-                raise RuntimeError(f"lot {lot.lot_id} refused: {response.arl.errors}")
+                raise RuntimeError(f"lot {lot.lot.lot_id} refused: {response.arl.errors}")
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
 async def _submit_paced(stub: LotIngestServiceStub, lots: list[SubmitLotRequest], fse_per_s: float) -> None:
-    interval = len(lots[0].fse) / fse_per_s
+    interval = len(lots[0].lot.fse) / fse_per_s
     start = time.monotonic()
     pending: set[asyncio.Future[Any]] = set()
     for i, lot in enumerate(lots):
@@ -235,8 +233,6 @@ async def run_bench(system: Endpoints, config: BenchConfig, console: Console) ->
         await pool.close()
     console.print(f"generating {config.fse:,} FSE in lots of {config.lot_size}...")
     lots = _lots(config, world, rng, data, "t")
-    latency_fse = config.fse  # upper bound; the paced phase uses what its duration needs
-    paced_lots = _lots(BenchConfig(fse=latency_fse, lot_size=config.lot_size), world, rng, data, "p")
     kafka = KafkaFactory(system.kafka, client_id="fseflow-bench")
     watcher = ClassifiedWatcher(kafka, world, system.read_from)
     await watcher.start()
@@ -258,19 +254,20 @@ async def run_bench(system: Endpoints, config: BenchConfig, console: Console) ->
         saturated_p99 = saturated.get_value_at_percentile(99)
 
         offered = throughput / 2
-        paced_count = min(len(paced_lots), max(1, int(offered * config.latency_seconds / config.lot_size)))
+        paced_fse = max(1, int(offered * config.latency_seconds / config.lot_size)) * config.lot_size
+        paced_lots = _lots(replace(config, fse=paced_fse), world, rng, data, "p")
         console.print(f"latency phase: {offered:,.0f} FSE/s offered for {config.latency_seconds:.0f}s...")
         watcher.latency = HdrHistogram(1, 3_600_000, 3)
         before = len(watcher.seen)
-        await _submit_paced(stub, paced_lots[:paced_count], offered)
-        await watcher.wait_count(before + paced_count * config.lot_size, 300)
+        await _submit_paced(stub, paced_lots, offered)
+        await watcher.wait_count(before + paced_fse, 300)
         p50 = watcher.latency.get_value_at_percentile(50)
         p99 = watcher.latency.get_value_at_percentile(99)
     finally:
         await channel.close()
         await watcher.stop()
 
-    size = lots[0].fse[0].ByteSize() + 120  # an FseReceived: the FSE plus its lot context
+    size = lots[0].lot.fse[0].ByteSize() + 120  # an FseReceived: the FSE plus its lot context
     console.print(f"baseline: {config.fse:,} messages of {size} B produced and consumed once...")
     baseline = await _baseline(kafka, config.fse, size)
     figures: dict[str, Any] = {

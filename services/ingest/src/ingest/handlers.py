@@ -62,63 +62,64 @@ class LotReceiver:
 
     async def submit(self, request: SubmitLotRequest) -> Arl:
         world = request.world or DEFAULT_WORLD
+        lot = request.lot
         problems = validate_lot(request)
         malformed_day = any(p.field == "received_on" for p in problems)
         day = date.min if malformed_day else await self.receipt_day(request, world)
         received_at_ms = int(time.time() * 1000)
         trace = inject_headers()
         async with self.store.transaction() as tx:
-            professional = await tx.professional(world, request.ps_id) if request.ps_id else None
+            professional = await tx.professional(world, lot.ps_id) if lot.ps_id else None
             cti = 0
-            if request.ps_id and professional is None:
-                problems.append(LotProblem(PS_UNKNOWN, "ps_id", f"{request.ps_id!r} is not in the directory"))
+            if lot.ps_id and professional is None:
+                problems.append(LotProblem(PS_UNKNOWN, "lot.ps_id", f"{lot.ps_id!r} is not in the directory"))
             if professional is not None:
                 try:
                     cti = self.routing.route(professional.organism)
                 except UnroutableOrganism as exc:
-                    problems.append(LotProblem(ORGANISM_UNROUTABLE, "ps_id", str(exc)))
+                    problems.append(LotProblem(ORGANISM_UNROUTABLE, "lot.ps_id", str(exc)))
             duplicate_attempt = 0
-            if request.lot_id and not malformed_day:
+            if lot.lot_id and not malformed_day:
                 inserted = await tx.record_lot(
                     world=world,
-                    lot_id=request.lot_id,
-                    ps_id=request.ps_id,
+                    lot_id=lot.lot_id,
+                    ps_id=lot.ps_id,
                     received_on=day,
                     positive=not problems,
                     cti=cti,
-                    fse_count=len(request.fse),
+                    fse_count=len(lot.fse),
                     problems=problems,
                 )
                 if not inserted:
                     problems.append(
-                        LotProblem(LOT_DUPLICATE, "lot_id", f"lot {request.lot_id!r} was already received")
+                        LotProblem(LOT_DUPLICATE, "lot.lot_id", f"lot {lot.lot_id!r} was already received")
                     )
-                    duplicate_attempt = await tx.count_duplicate_attempt(world, request.lot_id)
+                    duplicate_attempt = await tx.count_duplicate_attempt(world, lot.lot_id)
             positive = not problems
             arl = Arl(
                 world=world,
-                lot_id=request.lot_id,
-                ps_id=request.ps_id,
+                lot_id=lot.lot_id,
+                ps_id=lot.ps_id,
                 positive=positive,
                 issued_on="" if malformed_day else day.isoformat(),
                 cti=cti,
                 errors=[ArlError(code=p.code, field=p.field, message=p.message) for p in problems],
-                fse_accepted=len(request.fse) if positive else 0,
+                fse_accepted=len(lot.fse) if positive else 0,
             )
             if positive:
                 arl.text = arl_text.positive_text(
-                    request.lot_id, day, len(request.fse), self.routing.centres[cti].name
+                    lot.lot_id, day, len(lot.fse), self.routing.centres[cti].name
                 )
             else:
-                arl.text = arl_text.negative_text(request.lot_id, None if malformed_day else day, problems)
+                arl.text = arl_text.negative_text(lot.lot_id, None if malformed_day else day, problems)
             records: list[OutRecord] = []
             if positive:
                 assert professional is not None
-                for position, fse in enumerate(request.fse):
+                for position, fse in enumerate(lot.fse):
                     event = FseReceived(
                         world=world,
-                        lot_id=request.lot_id,
-                        ps_id=request.ps_id,
+                        lot_id=lot.lot_id,
+                        ps_id=lot.ps_id,
                         ps_organism=professional.organism,
                         ps_replacing=professional.replacing or "",
                         cti=cti,
@@ -128,9 +129,9 @@ class LotReceiver:
                         fse=fse,
                     )
                     records.append(self.publisher.fse_record(event, trace))
-            if request.lot_id and not malformed_day:
+            if lot.lot_id and not malformed_day:
                 # A lot without id or day cannot be registered: its ARL is the gRPC answer only.
                 records.append(self.publisher.arl_record(arl, trace, duplicate_attempt))
             await self.publisher.publish(records)
-        log.debug("lot %s/%s: ARL %s", world, request.lot_id, "positive" if positive else "negative")
+        log.debug("lot %s/%s: ARL %s", world, lot.lot_id, "positive" if positive else "negative")
         return arl

@@ -26,7 +26,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from fseflow import calendar
 from fseflow import world as world_data
 from fseflow.business_clock import day_closed_record
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse
+from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
 from fseflow.cti.v1.classification_pb2 import FseClassified
 from fseflow.cti.v1.ingest_pb2 import ArlIssued, SubmitLotRequest
 from fseflow.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
@@ -104,10 +104,8 @@ def fse_message(sheet: dict[str, Any]) -> Fse:
 def lot_request(world: str, lot: dict[str, Any], on: date) -> SubmitLotRequest:
     return SubmitLotRequest(
         world=world,
-        lot_id=lot["id"],
-        ps_id=lot["ps"],
         received_on=on.isoformat(),
-        fse=[fse_message(sheet) for sheet in lot["fse"]],
+        lot=Lot(lot_id=lot["id"], ps_id=lot["ps"], fse=[fse_message(sheet) for sheet in lot["fse"]]),
     )
 
 

@@ -31,7 +31,7 @@ class LotIngestServicer(ingest_pb2_grpc.LotIngestServiceServicer):  # type: igno
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         except Exception as exc:
             # Nothing was registered (the transaction rolled back): the caller may resend.
-            log.exception("lot %s not taken in", request.lot_id)
+            log.exception("lot %s not taken in", request.lot.lot_id)
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"lot not taken in, resend it: {exc}")
         return ingest_pb2.SubmitLotResponse(arl=arl)
 

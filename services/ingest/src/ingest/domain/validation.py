@@ -63,12 +63,9 @@ def _is_day(text: str) -> bool:
 def validate_lot(request: SubmitLotRequest) -> list[LotProblem]:
     problems: list[LotProblem] = []
     add = problems.append
+    lot = request.lot
     if request.world and not _WORLD.match(request.world):
         add(LotProblem(FIELD_MALFORMED, "world", "letters, digits, '.', '_' or '-', 64 at most"))
-    if not request.lot_id:
-        add(LotProblem(FIELD_MISSING, "lot_id", "a lot needs its id"))
-    if not request.ps_id:
-        add(LotProblem(FIELD_MISSING, "ps_id", "a lot needs the sending professional's id"))
     if request.received_on and not _is_day(request.received_on):
         add(
             LotProblem(
@@ -77,11 +74,15 @@ def validate_lot(request: SubmitLotRequest) -> list[LotProblem]:
                 f"{request.received_on!r} is not a date (YYYY-MM-DD)",
             )
         )
-    if not request.fse:
-        add(LotProblem(LOT_EMPTY, "fse", "the lot holds no FSE"))
+    if not lot.lot_id:
+        add(LotProblem(FIELD_MISSING, "lot.lot_id", "a lot needs its id"))
+    if not lot.ps_id:
+        add(LotProblem(FIELD_MISSING, "lot.ps_id", "a lot needs the sending professional's id"))
+    if not lot.fse:
+        add(LotProblem(LOT_EMPTY, "lot.fse", "the lot holds no FSE"))
     seen: set[str] = set()
-    for i, fse in enumerate(request.fse):
-        at = f"fse[{i}]"
+    for i, fse in enumerate(lot.fse):
+        at = f"lot.fse[{i}]"
         if not fse.fse_id:
             add(LotProblem(FIELD_MISSING, f"{at}.fse_id", "every FSE needs its id"))
         elif fse.fse_id in seen:

@@ -67,3 +67,13 @@ class Fse(_message.Message):
     suite_de_soins: bool
     document: DocumentRef
     def __init__(self, fse_id: _Optional[str] = ..., nir: _Optional[str] = ..., nir_key: _Optional[str] = ..., mode: _Optional[_Union[BillingMode, str]] = ..., prescriber: _Optional[str] = ..., prescribed_on: _Optional[str] = ..., acts: _Optional[_Iterable[_Union[ActLine, _Mapping]]] = ..., ald: _Optional[bool] = ..., signature_impossible: _Optional[bool] = ..., dsi_sent: _Optional[bool] = ..., suite_de_soins: _Optional[bool] = ..., document: _Optional[_Union[DocumentRef, _Mapping]] = ...) -> None: ...
+
+class Lot(_message.Message):
+    __slots__ = ("lot_id", "ps_id", "fse")
+    LOT_ID_FIELD_NUMBER: _ClassVar[int]
+    PS_ID_FIELD_NUMBER: _ClassVar[int]
+    FSE_FIELD_NUMBER: _ClassVar[int]
+    lot_id: str
+    ps_id: str
+    fse: _containers.RepeatedCompositeFieldContainer[Fse]
+    def __init__(self, lot_id: _Optional[str] = ..., ps_id: _Optional[str] = ..., fse: _Optional[_Iterable[_Union[Fse, _Mapping]]] = ...) -> None: ...

@@ -8,18 +8,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SubmitLotRequest(_message.Message):
-    __slots__ = ("world", "lot_id", "ps_id", "received_on", "fse")
+    __slots__ = ("world", "received_on", "lot")
     WORLD_FIELD_NUMBER: _ClassVar[int]
-    LOT_ID_FIELD_NUMBER: _ClassVar[int]
-    PS_ID_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_ON_FIELD_NUMBER: _ClassVar[int]
-    FSE_FIELD_NUMBER: _ClassVar[int]
+    LOT_FIELD_NUMBER: _ClassVar[int]
     world: str
-    lot_id: str
-    ps_id: str
     received_on: str
-    fse: _containers.RepeatedCompositeFieldContainer[_claims_pb2.Fse]
-    def __init__(self, world: _Optional[str] = ..., lot_id: _Optional[str] = ..., ps_id: _Optional[str] = ..., received_on: _Optional[str] = ..., fse: _Optional[_Iterable[_Union[_claims_pb2.Fse, _Mapping]]] = ...) -> None: ...
+    lot: _claims_pb2.Lot
+    def __init__(self, world: _Optional[str] = ..., received_on: _Optional[str] = ..., lot: _Optional[_Union[_claims_pb2.Lot, _Mapping]] = ...) -> None: ...
 
 class SubmitLotResponse(_message.Message):
     __slots__ = ("arl",)

@@ -39,7 +39,7 @@ proto-check: proto ## Fail when the committed generated code is not what proto/ 
 .PHONY: docs
 docs: ## Regenerate the derived docs (docs/topics.md, docs/scenario.schema.json)
 	$(FSEFLOW) topics doc > docs/topics.md
-	$(FSEFLOW) replay schema > docs/scenario.schema.json
+	$(FSEFLOW) scenario schema > docs/scenario.schema.json
 
 .PHONY: lint
 lint: ## ruff (lint + format check) and mypy (strict)

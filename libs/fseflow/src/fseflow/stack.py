@@ -221,10 +221,9 @@ class Stack:
             self._save(state)
             say("loading reference data...")
             asyncio.run(self._prepare_database(state.database_url))
+            counts = {**DEFAULT_REPLICAS, **(replicas or {})}
             instances = [
-                instance
-                for name in services
-                for instance in instance_names(name, (replicas or {}).get(name, 1))
+                instance for name in services for instance in instance_names(name, counts.get(name, 1))
             ]
             for instance in instances:
                 say(f"starting {instance}...")

@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 
-from fseflow.cti.v1.ingest_pb2 import FseReceived
 from fseflow.kafka.aiokafka_client import murmur2_partition
 from fseflow.kafka.base import InRecord, OutRecord
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.settings import KafkaSettings
-from fseflow.topics import TopicSpec
+from fseflow.topics import scratch_topic
 from tests.conftest import RunningStack
 
 pytestmark = pytest.mark.integration
@@ -22,17 +21,6 @@ def factory(running: RunningStack, client: str) -> KafkaFactory:
     settings = running.endpoints.kafka.model_copy(update={"kafka_client": client})
     assert isinstance(settings, KafkaSettings)
     return KafkaFactory(settings, f"contract-{client}")
-
-
-def scratch_topic() -> TopicSpec:
-    return TopicSpec(
-        name=f"test.contract-{uuid.uuid4().hex[:8]}",
-        key="test",
-        value_type=FseReceived,
-        writer="tests",
-        readers=("tests",),
-        description="adapter contract test",
-    )
 
 
 async def drain(consumer: Any, count: int) -> list[InRecord]:
@@ -47,7 +35,7 @@ async def drain(consumer: Any, count: int) -> list[InRecord]:
 @pytest.mark.parametrize("client", ["confluent", "aiokafka"])
 async def test_keys_headers_partitions_and_commits(running: RunningStack, client: str) -> None:
     kafka = factory(running, client)
-    spec = scratch_topic()
+    spec = scratch_topic("adapter-contract", "tests")
     counts = await kafka.ensure_topics([spec])
     topic = kafka.names(spec)
     assert counts == {topic: 8}

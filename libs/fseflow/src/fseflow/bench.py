@@ -36,7 +36,7 @@ from fseflow.demo import make_nir, make_rpps
 from fseflow.endpoints import Endpoints
 from fseflow.kafka.base import OutRecord
 from fseflow.kafka.factory import KafkaFactory
-from fseflow.topics import FSE_CLASSIFIED, TopicSpec
+from fseflow.topics import FSE_CLASSIFIED, scratch_topic
 from fseflow.world import Patient, Professional, WorldData
 
 BENCH_DAY = date(2026, 3, 2)
@@ -188,14 +188,7 @@ async def _submit_paced(stub: LotIngestServiceStub, lots: list[SubmitLotRequest]
 
 async def _baseline(kafka: KafkaFactory, count: int, size: int) -> float:
     """Produce ``count`` messages of ``size`` bytes to a fresh topic and consume them once."""
-    spec = TopicSpec(
-        name=f"bench.baseline-{uuid.uuid4().hex[:8]}",
-        key="random",
-        value_type=FseClassified,
-        writer="bench",
-        readers=("bench",),
-        description="raw broker baseline",
-    )
+    spec = scratch_topic("bench-baseline", "bench")
     topic = kafka.names(spec)
     await kafka.ensure_topics([spec])
     consumer = kafka.consumer([spec], group_id=None, assign_all_from="beginning")

@@ -117,6 +117,20 @@ def load_settings(settings_type: type[S]) -> S:
         raise SystemExit(2) from None
 
 
-def run_service(main: Callable[[], Coroutine[Any, Any, int]]) -> None:
-    """Entry point helper: run ``main`` and exit with its status."""
-    raise SystemExit(asyncio.run(main()))
+SettingsT = TypeVar("SettingsT", bound=OpsSettings)
+
+
+def serve(
+    service: str,
+    settings_type: type[SettingsT],
+    build: Callable[[SettingsT, ServiceRuntime], Awaitable[None]],
+) -> None:
+    """A service's entry point: read its settings, build it, serve until SIGTERM, exit."""
+
+    async def _serve() -> int:
+        settings = load_settings(settings_type)
+        runtime = ServiceRuntime(service, settings)
+        await build(settings, runtime)
+        return await runtime.serve()
+
+    raise SystemExit(asyncio.run(_serve()))

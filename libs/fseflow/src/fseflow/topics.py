@@ -8,6 +8,7 @@ write a topic they do not own, and ``docs/topics.md`` is generated from it
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -119,6 +120,18 @@ def dead_letter_topic(service: str) -> TopicSpec:
 DEAD_LETTERS = tuple(dead_letter_topic(s) for s in SERVICES)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (CLOCK, FSE_RECEIVED, ARL_ISSUED, FSE_CLASSIFIED, *DEAD_LETTERS)
+
+
+def scratch_topic(purpose: str, writer: str) -> TopicSpec:
+    """A throw-away topic outside the registry (benchmark baselines, adapter tests)."""
+    return TopicSpec(
+        name=f"scratch.{purpose}-{uuid.uuid4().hex[:8]}",
+        key="any",
+        value_type=DayMark,
+        writer=writer,
+        readers=(writer,),
+        description=f"scratch topic: {purpose}",
+    )
 
 
 def by_name(name: str) -> TopicSpec:

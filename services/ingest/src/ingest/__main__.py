@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from fseflow.service import ServiceRuntime, load_settings, run_service
+from fseflow.service import serve
 from ingest import bootstrap
 from ingest.config import Settings
 
 
-async def _serve() -> int:
-    settings = load_settings(Settings)
-    runtime = ServiceRuntime(bootstrap.SERVICE, settings)
-    await bootstrap.build(settings, runtime)
-    return await runtime.serve()
-
-
 def main() -> None:
-    run_service(_serve)
+    serve(bootstrap.SERVICE, Settings, bootstrap.build)
 
 
 if __name__ == "__main__":

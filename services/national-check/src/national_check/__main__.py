@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from fseflow.service import ServiceRuntime, load_settings, run_service
+from fseflow.service import serve
 from national_check import bootstrap
 from national_check.config import Settings
-from national_check.handlers import SERVICE
-
-
-async def _serve() -> int:
-    settings = load_settings(Settings)
-    runtime = ServiceRuntime(SERVICE, settings)
-    await bootstrap.build(settings, runtime)
-    return await runtime.serve()
 
 
 def main() -> None:
-    run_service(_serve)
+    serve(bootstrap.SERVICE, Settings, bootstrap.build)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from national_check.adapters import postgres
 from national_check.config import Settings
 from national_check.handlers import SERVICE, ClassifyBatch, Outputs
 
+__all__ = ["SERVICE", "build"]
+
 
 async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     kafka = KafkaFactory(settings, client_id=SERVICE)

@@ -23,7 +23,7 @@ setup: $(UV) ## Install Python deps (uv workspace, locked) into .venv
 
 .PHONY: proto
 proto: ## Regenerate Python code from proto/ (never edit the generated files)
-	rm -rf $(PROTO_OUT)/fseflow/{claims,cti,clock,platform}/v1
+	rm -rf $(patsubst proto/%,$(PROTO_OUT)/%,$(sort $(dir $(PROTO_FILES))))
 	$(PY) -m grpc_tools.protoc -I proto --python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) \
 	  --grpc_python_out=$(PROTO_OUT) $(PROTO_FILES)
 	for d in $$(find $(PROTO_OUT)/fseflow -name '*_pb2.py' -exec dirname {} \; | sort -u); do \

@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import asyncpg
 
-from fseflow import refdata, world
+from fseflow import pki, refdata, world
 
 SERVICE_MODULES = {
     "ingest": "ingest",
@@ -44,6 +45,7 @@ DEFAULT_PORTS = {
     "kafka": 19092,
     "postgres": 15432,
     "ingest-grpc": 50051,
+    "scor-grpc": 50052,
     "ingest": 9101,
     "national-check": 9102,
     "pointage": 9103,
@@ -96,14 +98,24 @@ class StackState:
     postgres_user: str | None = None
     kafka_client: str = "confluent"
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    # The national document store: its address, the development PKI, its two supports, its seal key.
+    scor_address: str = ""
+    certs_dir: str = ""
+    scor_supports: str = ""
+    scor_seal_key_file: str = ""
 
     def env(self) -> dict[str, str]:
-        """What a client (replay, bench, subscribe) needs to reach this stack."""
+        """What a client (replay, bench, subscribe, fsck) needs to reach this stack."""
         values = {
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
             "DATABASE_URL": self.database_url,
             "FSEFLOW_INGEST_ADDR": self.ingest_address,
             "KAFKA_CLIENT": self.kafka_client,
+            "SCOR_ADDR": self.scor_address,
+            "FSEFLOW_CERTS_DIR": self.certs_dir,
+            "SCOR_TLS_CA": str(Path(self.certs_dir) / "ca.crt") if self.certs_dir else "",
+            "SCOR_SUPPORT_DIRS": self.scor_supports,
+            "SCOR_SEAL_KEY_FILE": self.scor_seal_key_file,
         }
         if self.embedded_kafka:
             values["KAFKA_IDEMPOTENCE"] = "false"
@@ -218,6 +230,7 @@ class Stack:
             if state.embedded_postgres:
                 say("starting PostgreSQL...")
                 self._start_postgres(state)
+            self._prepare_scor(state)
             self._save(state)
             say("loading reference data...")
             asyncio.run(self._prepare_database(state.database_url))
@@ -326,6 +339,22 @@ class Stack:
         state.database_url = f"postgresql://postgres@127.0.0.1:{port}/fseflow"
         asyncio.run(_create_database(f"postgresql://postgres@127.0.0.1:{port}/postgres", "fseflow"))
 
+    def _prepare_scor(self, state: StackState) -> None:
+        """The development PKI (kept across restarts), the seal key, two fresh supports."""
+        certs = self.home / "certs"
+        pki.development_set(certs)
+        key_file = self.home / "scor-seal.key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_hex(32) + "\n")
+            key_file.chmod(0o600)
+        supports = [self.home / "scor" / "support-a", self.home / "scor" / "support-b"]
+        for support in supports:
+            support.mkdir(parents=True, exist_ok=True)
+        state.certs_dir = str(certs)
+        state.scor_seal_key_file = str(key_file)
+        state.scor_supports = ",".join(str(s) for s in supports)
+        state.scor_address = f"127.0.0.1:{_free_port(DEFAULT_PORTS['scor-grpc'])}"
+
     @staticmethod
     async def _prepare_database(database_url: str) -> None:
         pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
@@ -353,6 +382,16 @@ class Stack:
             if not state.ingest_address:
                 state.ingest_address = f"127.0.0.1:{_free_port(DEFAULT_PORTS['ingest-grpc'])}"
             env["GRPC_PORT"] = state.ingest_address.rsplit(":", 1)[1]
+        if state.certs_dir:
+            # Each process presents its own certificate to the document store (mTLS).
+            certs = Path(state.certs_dir)
+            env.update(
+                SCOR_TLS_CA=str(certs / "ca.crt"),
+                SCOR_TLS_CERT=str(certs / f"{service}.crt"),
+                SCOR_TLS_KEY=str(certs / f"{service}.key"),
+            )
+        if service == "scor-store":
+            env["GRPC_PORT"] = state.scor_address.rsplit(":", 1)[1]
         log_path = self.logs / f"{name}.log"
         log = log_path.open("ab")
         process = subprocess.Popen(
@@ -428,6 +467,8 @@ class Stack:
                     check=False,
                 )
             shutil.rmtree(data, ignore_errors=True)
+        # Documents go with the topics and the database they are described in.
+        shutil.rmtree(self.home / "scor", ignore_errors=True)
         if state.embedded_kafka and state.broker_pid and _alive(state.broker_pid):
             os.kill(state.broker_pid, signal.SIGTERM)
             _reap(state.broker_pid, 10)

@@ -20,6 +20,7 @@ from fseflow.clock.v1.clock_pb2 import DayClosed, DayMark
 from fseflow.cti.v1.classification_pb2 import FseClassified
 from fseflow.cti.v1.ingest_pb2 import ArlIssued, FseReceived
 from fseflow.platform.v1.dead_letter_pb2 import DeadLetter
+from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
 
 # Partition count token: the data topics use the deployment's KAFKA_PARTITIONS (8 by default,
 # one per CTI; always a multiple of 8).
@@ -103,6 +104,27 @@ FSE_CLASSIFIED = TopicSpec(
 )
 
 
+DOCUMENT_STORED = TopicSpec(
+    name="scor.document-stored",
+    key="world/FSE id (pointage matches documents to their FSE)",
+    value_type=DocumentStored,
+    control_types=(DayMark,),
+    writer="scor-store",
+    readers=("pointage",),
+    description="Metadata of each document stored by Scor (never the bytes: claim check).",
+)
+
+AID_GRANTED = TopicSpec(
+    name="scor.aid-granted",
+    key="world/professional id",
+    value_type=AidGranted,
+    control_types=(DayMark,),
+    writer="scor-store",
+    readers=("pointage", "relances"),
+    description="The 90 € Scor quality aid, granted at scor_since + 90 days when > 99 % exploitable (R17).",
+)
+
+
 def dead_letter_topic(service: str) -> TopicSpec:
     return TopicSpec(
         name=f"dlq.{service}",
@@ -119,7 +141,15 @@ def dead_letter_topic(service: str) -> TopicSpec:
 
 DEAD_LETTERS = tuple(dead_letter_topic(s) for s in SERVICES)
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (CLOCK, FSE_RECEIVED, ARL_ISSUED, FSE_CLASSIFIED, *DEAD_LETTERS)
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    CLOCK,
+    FSE_RECEIVED,
+    ARL_ISSUED,
+    FSE_CLASSIFIED,
+    DOCUMENT_STORED,
+    AID_GRANTED,
+    *DEAD_LETTERS,
+)
 
 
 def scratch_topic(purpose: str, writer: str) -> TopicSpec:

@@ -13,6 +13,7 @@ from fseflow.topics import ARL_ISSUED, CLOCK, FSE_RECEIVED, dead_letter_topic, t
 from ingest.adapters import postgres
 from ingest.adapters.grpc_server import GrpcFrontDoor
 from ingest.adapters.kafka import LotPublisher
+from ingest.adapters.scor_client import ScorClient
 from ingest.config import Settings
 from ingest.handlers import LotReceiver
 
@@ -53,6 +54,18 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     )
     runtime.add_task("clock-relay", relay.run, relay.request_stop, relay.readiness)
 
-    receiver = LotReceiver(postgres.LotStore(pool), LotPublisher(producer, names), routing, clock)
+    scor = ScorClient(
+        settings.scor_addr, ca=settings.scor_tls_ca, cert=settings.scor_tls_cert, key=settings.scor_tls_key
+    )
+    runtime.add_cleanup(scor.close)
+    receiver = LotReceiver(
+        postgres.LotStore(pool),
+        LotPublisher(producer, names),
+        routing,
+        clock,
+        scor,
+        max_document_bytes=settings.scor_max_document_bytes,
+        put_concurrency=settings.scor_put_concurrency,
+    )
     front_door = GrpcFrontDoor(receiver, settings.grpc_host, settings.grpc_port)
     runtime.add_task("grpc", front_door.run, front_door.request_stop, front_door.readiness)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from fseflow.documents import DEFAULT_MAX_BYTES
 from fseflow.settings import ServiceSettings
 
 
@@ -10,3 +13,11 @@ class Settings(ServiceSettings):
     grpc_port: int = 50051
     metrics_port: int = 9101
     db_pool_max: int = 24
+    # The national document store, reached with ingest's own certificate (mTLS).
+    scor_addr: str = "127.0.0.1:50052"
+    scor_tls_ca: Path
+    scor_tls_cert: Path
+    scor_tls_key: Path
+    scor_max_document_bytes: int = DEFAULT_MAX_BYTES
+    # Documents of one lot stored in parallel.
+    scor_put_concurrency: int = 8

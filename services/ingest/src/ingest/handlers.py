@@ -1,33 +1,46 @@
-"""SubmitLot, the use case of the CTI front door (R1).
+"""The use cases of the CTI front door: SubmitLot (R1) and SubmitDocument.
 
-Validate the lot as a whole, find the professional and the CTI of its caisse, register the lot
-id durably, publish every FSE and the ARL, and only then answer: a positive ARL means the FSE
-are on the broker. The lot's row stays locked in its transaction until the broker acknowledged,
-so a concurrent resubmission of the same id waits and is then refused as a duplicate.
+SubmitLot validates the lot as a whole, finds the professional and the CTI of its caisse,
+registers the lot id durably, hands the attached documents to the national document store (they
+never ride on Kafka: the FSE keep only their reference), publishes every FSE and the ARL, and only
+then answers: a positive ARL means the documents are stored and the FSE are on the broker. The
+lot's row stays locked in its transaction until then, so a concurrent resubmission of the same id
+waits and is refused as a duplicate.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
 from datetime import date
 
-from fseflow import calendar
+from fseflow import calendar, documents
 from fseflow.business_clock import ClockFollower
-from fseflow.cti.v1.ingest_pb2 import Arl, ArlError, FseReceived, SubmitLotRequest
+from fseflow.cti.v1.ingest_pb2 import (
+    Arl,
+    ArlError,
+    DocumentSubmission,
+    FseReceived,
+    SubmitDocumentResponse,
+    SubmitLotRequest,
+)
 from fseflow.kafka.base import OutRecord
 from fseflow.refdata import CtiRouting, UnroutableOrganism
+from fseflow.scor.v1.scor_pb2 import DocumentMetadata
 from fseflow.settings import DEFAULT_WORLD
 from fseflow.telemetry.tracing import inject_headers
 from ingest.adapters.kafka import LotPublisher
-from ingest.adapters.postgres import LotStore
+from ingest.adapters.postgres import LotStore, ProfessionalRef
+from ingest.adapters.scor_client import ScorClient
 from ingest.domain import arl as arl_text
 from ingest.domain.validation import (
     LOT_DUPLICATE,
     ORGANISM_UNROUTABLE,
     PS_UNKNOWN,
     LotProblem,
+    validate_attachments,
     validate_lot,
 )
 
@@ -35,7 +48,11 @@ log = logging.getLogger(__name__)
 
 
 class NoOpenDay(RuntimeError):
-    """The lot names no receipt day and the world has no open business day yet."""
+    """The request names no receipt day and the world has no open business day yet."""
+
+
+class InvalidSubmission(ValueError):
+    """A document submission that cannot be taken: the message names the fields."""
 
 
 @dataclass
@@ -44,10 +61,13 @@ class LotReceiver:
     publisher: LotPublisher
     routing: CtiRouting
     clock: ClockFollower
+    scor: ScorClient
+    max_document_bytes: int = documents.DEFAULT_MAX_BYTES
+    put_concurrency: int = 8
 
-    async def receipt_day(self, request: SubmitLotRequest, world: str) -> date:
-        if request.received_on:
-            day = calendar.parse_day(request.received_on)
+    async def receipt_day(self, received_on: str, world: str) -> date:
+        if received_on:
+            day = calendar.parse_day(received_on)
         else:
             open_day = self.clock.open_day(world)
             start = None if open_day is not None else await self.store.world_start(world)
@@ -63,9 +83,9 @@ class LotReceiver:
     async def submit(self, request: SubmitLotRequest) -> Arl:
         world = request.world or DEFAULT_WORLD
         lot = request.lot
-        problems = validate_lot(request)
+        problems = validate_lot(request) + validate_attachments(request, self.max_document_bytes)
         malformed_day = any(p.field == "received_on" for p in problems)
-        day = date.min if malformed_day else await self.receipt_day(request, world)
+        day = date.min if malformed_day else await self.receipt_day(request.received_on, world)
         received_at_ms = int(time.time() * 1000)
         trace = inject_headers()
         async with self.store.transaction() as tx:
@@ -115,6 +135,8 @@ class LotReceiver:
             records: list[OutRecord] = []
             if positive:
                 assert professional is not None
+                organisms = await tx.patient_organisms(world, sorted({f.nir for f in lot.fse}))
+                await self._store_attachments(request, world, day, professional, organisms)
                 for position, fse in enumerate(lot.fse):
                     event = FseReceived(
                         world=world,
@@ -129,9 +151,92 @@ class LotReceiver:
                         fse=fse,
                     )
                     records.append(self.publisher.fse_record(event, trace))
+                await tx.index_fse(world, lot.lot_id, [(f.fse_id, f.nir) for f in lot.fse])
             if lot.lot_id and not malformed_day:
                 # A lot without id or day cannot be registered: its ARL is the gRPC answer only.
                 records.append(self.publisher.arl_record(arl, trace, duplicate_attempt))
             await self.publisher.publish(records)
         log.debug("lot %s/%s: ARL %s", world, lot.lot_id, "positive" if positive else "negative")
         return arl
+
+    async def _store_attachments(
+        self,
+        request: SubmitLotRequest,
+        world: str,
+        day: date,
+        professional: ProfessionalRef,
+        organisms: dict[str, str],
+    ) -> None:
+        """Every attached document to Scor (in parallel), before any FSE is published."""
+        if not request.attachments:
+            return
+        sheets = {f.document.document_id: f for f in request.lot.fse if f.HasField("document")}
+        limit = asyncio.Semaphore(self.put_concurrency)
+
+        async def put(document_id: str, content: bytes) -> None:
+            sheet = sheets[document_id]
+            metadata = DocumentMetadata(
+                world=world,
+                document_id=document_id,
+                fse_id=sheet.fse_id,
+                ps_id=professional.ps_id,
+                insured_organism=organisms.get(sheet.nir, professional.organism),
+                receiving_organism=professional.organism,
+                kind=sheet.document.kind,
+                received_on=day.isoformat(),
+                channel=professional.channel_on(day),
+            )
+            async with limit:
+                await self.scor.put(metadata, content)
+
+        await asyncio.gather(*(put(a.document_id, a.content) for a in request.attachments))
+
+    async def submit_document(self, submission: DocumentSubmission, content: bytes) -> SubmitDocumentResponse:
+        """A document sent on its own (after, or before, its FSE): validated, then stored by Scor."""
+        world = submission.world or DEFAULT_WORLD
+        problems = [
+            f"metadata.{name}: missing"
+            for name in ("document_id", "fse_id", "ps_id")
+            if not getattr(submission, name)
+        ]
+        if submission.kind not in documents.KINDS:
+            problems.append(f"metadata.kind: {submission.kind!r} is not prescription, fsp or explanation")
+        if submission.received_on:
+            try:
+                calendar.parse_day(submission.received_on)
+            except ValueError as exc:
+                problems.append(f"metadata.received_on: {exc}")
+        try:
+            documents.check_size(len(content), self.max_document_bytes)
+            documents.content_type_of(content[:16])
+        except documents.RejectedDocument as exc:
+            problems.append(str(exc))
+        professional = await self.store.professional(world, submission.ps_id) if submission.ps_id else None
+        if submission.ps_id and professional is None:
+            problems.append(f"metadata.ps_id: {submission.ps_id!r} is not in the directory")
+        if problems:
+            raise InvalidSubmission("; ".join(problems))
+        assert professional is not None
+        day = await self.receipt_day(submission.received_on, world)
+        insured = await self.store.insured_organism_of_fse(world, submission.fse_id)
+        info = await self.scor.put(
+            DocumentMetadata(
+                world=world,
+                document_id=submission.document_id,
+                fse_id=submission.fse_id,
+                ps_id=professional.ps_id,
+                # Before its FSE arrives the insured is not known yet: the receiving caisse's.
+                insured_organism=insured or professional.organism,
+                receiving_organism=professional.organism,
+                kind=submission.kind,
+                received_on=day.isoformat(),
+                channel=professional.channel_on(day),
+            ),
+            content,
+        )
+        return SubmitDocumentResponse(
+            document_id=submission.document_id,
+            received_on=day.isoformat(),
+            exploitable=info.exploitable,
+            quality_reason=info.quality_reason,
+        )

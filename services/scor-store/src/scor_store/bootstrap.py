@@ -1,23 +1,71 @@
-"""Wires scor-store: for now it follows the business clock and reports its health.
-
-The service's own work (the national interregime document store) comes with its issue; what is
-here is what every stage needs from day one: topics, database, the clock, /metrics and a
-graceful stop.
-"""
+"""Wires scor-store: the vault on its two supports, PostgreSQL, the clock, the mTLS server."""
 
 from __future__ import annotations
 
 from fseflow.bootstrap_helpers import follow_clock, open_database
+from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
-from fseflow.topics import topics_of
+from fseflow.streams import StreamProcessor
+from fseflow.topics import AID_GRANTED, CLOCK, DOCUMENT_STORED, dead_letter_topic, topics_of
+from scor_store.adapters import postgres
+from scor_store.adapters.grpc_server import ScorServer
+from scor_store.adapters.kafka import ScorEvents
+from scor_store.adapters.vault import Support, Vault
 from scor_store.config import Settings
+from scor_store.handlers import SERVICE, DayClosures, ScorStore
 
-SERVICE = "scor-store"
+__all__ = ["SERVICE", "build"]
 
 
 async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     kafka = KafkaFactory(settings, client_id=SERVICE)
-    await kafka.ensure_topics(topics_of(SERVICE))
-    await open_database(settings, runtime)
-    follow_clock(kafka, runtime)
+    names = kafka.names
+    partitions = await kafka.ensure_topics(topics_of(SERVICE))
+    pool = await open_database(settings, runtime)
+    await migrate(pool, SERVICE, postgres.MIGRATIONS)
+    for directory in settings.supports:
+        directory.mkdir(parents=True, exist_ok=True)
+    vault = Vault([Support(d, fsync=settings.scor_fsync) for d in settings.supports], settings.seal_key())
+
+    async def close_vault() -> None:
+        vault.close()
+
+    runtime.add_cleanup(close_vault)
+    producer = kafka.producer()
+    await producer.start()
+    runtime.add_cleanup(producer.stop)
+    clock = follow_clock(kafka, runtime)
+    events = ScorEvents(names)
+    store = ScorStore(
+        vault=vault,
+        documents=postgres.Documents(pool),
+        audit=postgres.AuditLog(pool),
+        producer=producer,
+        events=events,
+        clock=clock,
+        max_bytes=settings.scor_max_document_bytes,
+    )
+    closures = StreamProcessor(
+        service=SERVICE,
+        stage="day-closures",
+        consumer=kafka.consumer([CLOCK], group_id=f"{SERVICE}.clock"),
+        producer=producer,
+        inputs={names(CLOCK): CLOCK},
+        handler=DayClosures(
+            pool,
+            store,
+            postgres.Aids(pool),
+            events,
+            {
+                names(DOCUMENT_STORED): partitions[names(DOCUMENT_STORED)],
+                names(AID_GRANTED): partitions[names(AID_GRANTED)],
+            },
+        ),
+        dlq_topic=names(dead_letter_topic(SERVICE)),
+        max_records=100,
+        poll_timeout_s=0.1,
+    )
+    runtime.add_task("day-closures", closures.run, closures.request_stop, closures.readiness)
+    server = ScorServer(store, settings)
+    runtime.add_task("grpc", server.run, server.request_stop, server.readiness)

@@ -10,6 +10,7 @@ import shlex
 import sys
 import time
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +34,15 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(refdata_app, name="refdata")
 app.add_typer(clock_app, name="clock")
 app.add_typer(scenario_app, name="scenario")
+
+
+def _plugins() -> None:
+    """Commands services provide (``fseflow.commands`` entry points), e.g. ``fseflow scor``."""
+    for entry in entry_points(group="fseflow.commands"):
+        app.add_typer(entry.load(), name=entry.name)
+
+
+_plugins()
 
 err = Console(stderr=True)
 out = Console()
@@ -180,6 +190,32 @@ def env() -> None:
         raise typer.Exit(1)
     for key, value in state.env().items():
         out.print(f"export {key}={shlex.quote(value)}", highlight=False)
+
+
+@app.command()
+def certs(
+    directory: Annotated[Path | None, typer.Option("--dir", help="Default: $FSEFLOW_HOME/certs")] = None,
+    technician: Annotated[
+        list[str] | None, typer.Option(help="ORGANISM (RR-CCC) of a caisse technician")
+    ] = None,
+    professional: Annotated[list[str] | None, typer.Option(help="Professional id (PS)")] = None,
+) -> None:
+    """Create the development CA, scor-store's and the services' certificates (if missing), and
+    certificates for technicians and professionals, each carrying its habilitation (R14)."""
+    from fseflow import pki
+
+    target = directory or stack.default_home() / "certs"
+    ca = pki.development_set(target)
+    made = [
+        pki.issue(ca, target, f"technician-{organism}", role="technician", organism=organism)
+        for organism in technician or []
+    ] + [
+        pki.issue(ca, target, f"professional-{ps}", role="professional", ps_id=ps)
+        for ps in professional or []
+    ]
+    for issued in made:
+        out.print(f"{issued.cert}  {issued.key}", highlight=False)
+    err.print(f"certificates in {target} (CA: {ca.cert})")
 
 
 # -- reference data, topics, clock ---------------------------------------------------------------

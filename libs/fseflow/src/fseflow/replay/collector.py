@@ -124,11 +124,14 @@ class Collector:
 
 
 def world_of(message: Message) -> str | None:
-    """The world a record belongs to: its own ``world`` field, or its first sub-message's."""
+    """The world a record belongs to: its own ``world`` field, or the first one found in its
+    sub-messages (ArlIssued.arl.world, DocumentStored.document.metadata.world)."""
     world = getattr(message, "world", None)
     if isinstance(world, str):
         return world
     for descriptor, value in message.ListFields():
-        if descriptor.message_type is not None and isinstance(getattr(value, "world", None), str):
-            return str(value.world)
+        if isinstance(value, Message):
+            found = world_of(value)
+            if found is not None:
+                return found
     return None

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -28,25 +29,34 @@ from fseflow import world as world_data
 from fseflow.business_clock import day_closed_record
 from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
 from fseflow.cti.v1.classification_pb2 import FseClassified
-from fseflow.cti.v1.ingest_pb2 import ArlIssued, SubmitLotRequest
+from fseflow.cti.v1.ingest_pb2 import (
+    ArlIssued,
+    Attachment,
+    DocumentSubmission,
+    SubmitDocumentRequest,
+    SubmitLotRequest,
+)
 from fseflow.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
 from fseflow.db import create_pool
+from fseflow.documents import CHUNK_BYTES
 from fseflow.endpoints import Endpoints
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.replay import results as results_builder
 from fseflow.replay.collector import Collector
+from fseflow.replay.documents import content_of
 from fseflow.replay.results import Submission
 from fseflow.replay.scenario import Event, Scenario
-from fseflow.topics import ARL_ISSUED, CLOCK, FSE_CLASSIFIED
+from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
+from fseflow.topics import AID_GRANTED, ARL_ISSUED, CLOCK, DOCUMENT_STORED, FSE_CLASSIFIED
 
 MODES = {
     "securise": BillingMode.BILLING_MODE_SECURISE,
     "degrade": BillingMode.BILLING_MODE_DEGRADE,
     "papier": BillingMode.BILLING_MODE_PAPIER,
 }
-OUTPUTS = (FSE_CLASSIFIED, ARL_ISSUED)
+OUTPUTS = (FSE_CLASSIFIED, ARL_ISSUED, DOCUMENT_STORED, AID_GRANTED)
 # Events of later issues, validated but not sent yet by this version of the pipeline.
-NOT_YET_SENT = ("document", "decision")
+NOT_YET_SENT = ("decision",)
 
 
 @dataclass
@@ -101,12 +111,36 @@ def fse_message(sheet: dict[str, Any]) -> Fse:
     return message
 
 
-def lot_request(world: str, lot: dict[str, Any], on: date) -> SubmitLotRequest:
+def lot_request(world: str, lot: dict[str, Any], on: date, base_dir: Path | None = None) -> SubmitLotRequest:
+    """The lot as a professional's software sends it, with the bytes of its FSE's documents."""
+    attachments = [
+        Attachment(document_id=sheet["document"]["id"], content=content_of(sheet["document"], base_dir))
+        for sheet in lot["fse"]
+        if isinstance(sheet.get("document"), dict)
+    ]
     return SubmitLotRequest(
         world=world,
         received_on=on.isoformat(),
         lot=Lot(lot_id=lot["id"], ps_id=lot["ps"], fse=[fse_message(sheet) for sheet in lot["fse"]]),
+        attachments=attachments,
     )
+
+
+def document_messages(
+    world: str, document: dict[str, Any], on: date, base_dir: Path | None
+) -> list[SubmitDocumentRequest]:
+    content = content_of(document, base_dir)
+    submission = DocumentSubmission(
+        world=world,
+        document_id=document["id"],
+        fse_id=document["fse"],
+        ps_id=document["ps"],
+        kind=document["kind"],
+        received_on=on.isoformat(),
+    )
+    return [SubmitDocumentRequest(metadata=submission)] + [
+        SubmitDocumentRequest(chunk=content[i : i + CHUNK_BYTES]) for i in range(0, len(content), CHUNK_BYTES)
+    ]
 
 
 def world_id(name: str) -> str:
@@ -133,6 +167,7 @@ class Replay:
         self.day_timeout = day_timeout
         self.world = world_id(scenario.name)
         self.submissions: list[Submission] = []
+        self.refused_documents: dict[str, str] = {}
         self.skipped: Counter[str] = Counter()
         self.elapsed_s = 0.0
 
@@ -180,7 +215,18 @@ class Replay:
         ]
         classified = [m for m in collector.topic(FSE_CLASSIFIED).messages if isinstance(m, FseClassified)]
         notices = [m for m in collector.topic(ARL_ISSUED).messages if isinstance(m, ArlIssued)]
-        return results_builder.build(self.scenario, self.submissions, classified, notices, notes)
+        stored = [m for m in collector.topic(DOCUMENT_STORED).messages if isinstance(m, DocumentStored)]
+        aids = [m for m in collector.topic(AID_GRANTED).messages if isinstance(m, AidGranted)]
+        return results_builder.build(
+            self.scenario,
+            self.submissions,
+            classified,
+            notices,
+            notes,
+            documents=stored,
+            aids=aids,
+            refused_documents=self.refused_documents,
+        )
 
     async def _play(
         self, stub: LotIngestServiceStub, producer: Any, kafka: KafkaFactory, collector: Collector
@@ -193,8 +239,13 @@ class Replay:
                 if event.kind in NOT_YET_SENT:
                     self.skipped[event.kind] += 1
                     continue
+                if event.kind == "document":
+                    await self._submit_document(stub, event)
+                    continue
                 lot = event.body if event.kind == "lot" else event.body["lot"]
-                response = await self._submit(stub, lot_request(self.world, lot, event.on))
+                response = await self._submit(
+                    stub, lot_request(self.world, lot, event.on, self.scenario.base_dir)
+                )
                 self.submissions.append(Submission(event, lot, response.arl))
                 lots_sent += 1
                 fse_sent += len(lot["fse"])
@@ -211,6 +262,15 @@ class Replay:
                         len(collector.topic(FSE_CLASSIFIED).messages),
                     )
                 )
+
+    async def _submit_document(self, stub: LotIngestServiceStub, event: Event) -> None:
+        messages = document_messages(self.world, event.body, event.on, self.scenario.base_dir)
+        try:
+            await stub.SubmitDocument(iter(messages), timeout=60)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                raise
+            self.refused_documents[event.body["id"]] = exc.details() or "refused"
 
     async def _submit(self, stub: LotIngestServiceStub, request: SubmitLotRequest) -> Any:
         # UNAVAILABLE means the lot was not taken in (ingest restarting): send it again.

@@ -10,6 +10,7 @@ from typing import Any
 from fseflow.cti.v1.classification_pb2 import Classification, FseClassified, Reason
 from fseflow.cti.v1.ingest_pb2 import Arl, ArlIssued
 from fseflow.replay.scenario import Event, Scenario
+from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
 
 COST_PAPER = 174  # R11: cents per paper sheet
 COST_TRANSMITTED = 27  # R11: cents per transmitted sheet (FSE or dégradé)
@@ -73,6 +74,10 @@ def build(
     classified: Iterable[FseClassified],
     arl_notices: Iterable[ArlIssued],
     notes: list[str] | None = None,
+    *,
+    documents: Iterable[DocumentStored] = (),
+    aids: Iterable[AidGranted] = (),
+    refused_documents: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     verdicts = {(c.lot_id, c.fse_id): c for c in classified}
     lots: dict[str, dict[str, Any]] = {}
@@ -131,8 +136,14 @@ def build(
         "fse": fse,
         "notices": notices,
         "payments": [],
-        "aids": [],
-        "documents": {},
+        "aids": sorted(
+            (
+                {"ps": a.ps_id, "kind": a.kind, "on": a.granted_on, "amount": euros(a.amount_cents)}
+                for a in aids
+            ),
+            key=lambda a: (a["on"], a["ps"], a["kind"]),
+        ),
+        "documents": _documents(documents),
         "totals": {
             "fse": len(fse),
             "accord": counts["accord"],
@@ -148,4 +159,21 @@ def build(
         results["notes"] = notes
     if missing:
         results["lost"] = missing
+    if refused_documents:
+        results["documents_refused"] = dict(sorted(refused_documents.items()))
     return results
+
+
+def _documents(stored: Iterable[DocumentStored]) -> dict[str, dict[str, Any]]:
+    entries = {}
+    for event in sorted(stored, key=lambda e: e.document.metadata.document_id):
+        info = event.document
+        entries[info.metadata.document_id] = {
+            "fse": info.metadata.fse_id,
+            "stored_on": info.stored_on,
+            "exploitable": info.exploitable,
+            "kind": info.metadata.kind,
+            "channel": info.metadata.channel,
+            "quality_reason": info.quality_reason or None,
+        }
+    return entries

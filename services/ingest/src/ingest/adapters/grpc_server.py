@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -11,7 +12,8 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from fseflow.cti.v1 import ingest_pb2, ingest_pb2_grpc
-from ingest.handlers import LotReceiver, NoOpenDay
+from ingest.adapters.scor_client import DocumentRefused
+from ingest.handlers import InvalidSubmission, LotReceiver, NoOpenDay
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,39 @@ class LotIngestServicer(ingest_pb2_grpc.LotIngestServiceServicer):  # type: igno
             log.exception("lot %s not taken in", request.lot.lot_id)
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"lot not taken in, resend it: {exc}")
         return ingest_pb2.SubmitLotResponse(arl=arl)
+
+    async def SubmitDocument(
+        self,
+        requests: AsyncIterator[ingest_pb2.SubmitDocumentRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> ingest_pb2.SubmitDocumentResponse:
+        submission = None
+        chunks: list[bytes] = []
+        size = 0
+        async for message in requests:
+            if message.HasField("metadata"):
+                submission = message.metadata
+                continue
+            size += len(message.chunk)
+            if size > self._receiver.max_document_bytes:
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"content: over the {self._receiver.max_document_bytes} bytes cap",
+                )
+            chunks.append(message.chunk)
+        if submission is None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "metadata: the first message must carry it")
+            raise AssertionError("unreachable")
+        try:
+            return await self._receiver.submit_document(submission, b"".join(chunks))
+        except (InvalidSubmission, DocumentRefused) as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except NoOpenDay as exc:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        except Exception as exc:
+            log.exception("document %s not taken in", submission.document_id)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"document not taken in, resend it: {exc}")
+        raise AssertionError("unreachable")
 
 
 class GrpcFrontDoor:

@@ -29,7 +29,17 @@ MIGRATIONS = [
         duplicate_attempts integer NOT NULL DEFAULT 0,
         PRIMARY KEY (world, lot_id)
     );
+    """,
+    # Which patient each accepted FSE is for: a document sent later finds its insured's organism.
     """
+    CREATE TABLE ingest.fse_index (
+        world text NOT NULL,
+        fse_id text NOT NULL,
+        lot_id text NOT NULL,
+        nir text NOT NULL,
+        PRIMARY KEY (world, fse_id, lot_id)
+    );
+    """,
 ]
 
 
@@ -38,6 +48,11 @@ class ProfessionalRef:
     ps_id: str
     organism: str
     replacing: str | None
+    scor_since: date | None = None
+
+    def channel_on(self, day: date) -> str:
+        """Scor users scan and send their documents; the others post paper, scanned by the caisse."""
+        return "scor" if self.scor_since is not None and self.scor_since <= day else "paper"
 
 
 class LotTransaction:
@@ -45,12 +60,22 @@ class LotTransaction:
         self._conn = conn
 
     async def professional(self, world: str, ps_id: str) -> ProfessionalRef | None:
-        row = await self._conn.fetchrow(
-            "SELECT ps_id, organism, replacing FROM world.professionals WHERE world = $1 AND ps_id = $2",
-            world,
-            ps_id,
+        return await _professional(self._conn, world, ps_id)
+
+    async def patient_organisms(self, world: str, nirs: list[str]) -> dict[str, str]:
+        rows = await self._conn.fetch(
+            "SELECT nir, organism FROM world.patients WHERE world = $1 AND nir = ANY($2::text[])", world, nirs
         )
-        return None if row is None else ProfessionalRef(row["ps_id"], row["organism"], row["replacing"])
+        return {r["nir"]: r["organism"] for r in rows}
+
+    async def index_fse(self, world: str, lot_id: str, fse: list[tuple[str, str]]) -> None:
+        """Remember (fse_id, nir) of an accepted lot's FSE."""
+        await self._conn.copy_records_to_table(
+            "fse_index",
+            schema_name="ingest",
+            columns=("world", "fse_id", "lot_id", "nir"),
+            records=[(world, fse_id, lot_id, nir) for fse_id, nir in fse],
+        )
 
     async def record_lot(
         self,
@@ -97,9 +122,40 @@ class LotTransaction:
         return int(attempts)
 
 
+async def _professional(conn: Conn, world: str, ps_id: str) -> ProfessionalRef | None:
+    row = await conn.fetchrow(
+        "SELECT ps_id, organism, replacing, scor_since FROM world.professionals"
+        " WHERE world = $1 AND ps_id = $2",
+        world,
+        ps_id,
+    )
+    if row is None:
+        return None
+    return ProfessionalRef(row["ps_id"], row["organism"], row["replacing"], row["scor_since"])
+
+
 class LotStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+
+    async def professional(self, world: str, ps_id: str) -> ProfessionalRef | None:
+        async with self._pool.acquire() as conn:
+            return await _professional(conn, world, ps_id)
+
+    async def insured_organism_of_fse(self, world: str, fse_id: str) -> str | None:
+        """The organism of the insured person of an FSE already received, if it is known."""
+        async with self._pool.acquire() as conn:
+            value = await conn.fetchval(
+                """
+                SELECT p.organism FROM ingest.fse_index f
+                JOIN world.patients p ON p.world = f.world AND p.nir = f.nir
+                WHERE f.world = $1 AND f.fse_id = $2
+                LIMIT 1
+                """,
+                world,
+                fse_id,
+            )
+        return value if isinstance(value, str) else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[LotTransaction]:

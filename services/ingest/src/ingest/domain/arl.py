@@ -14,6 +14,8 @@ _FRENCH = {
     "FIELD_MALFORMED": "champ mal formé",
     "FSE_ID_DUPLICATE": "numéro de FSE en double dans le lot",
     "ORGANISM_UNROUTABLE": "organisme sans centre informatique",
+    "ATTACHMENT_UNREFERENCED": "pièce jointe sans feuille de soins",
+    "DOCUMENT_REJECTED": "pièce jointe refusée (format ou taille)",
 }
 
 

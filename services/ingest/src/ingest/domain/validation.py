@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fseflow import documents
 from fseflow.calendar import parse_day
 from fseflow.claims.v1.claims_pb2 import BillingMode
 from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
@@ -21,6 +22,8 @@ FIELD_MISSING = "FIELD_MISSING"
 FIELD_MALFORMED = "FIELD_MALFORMED"
 FSE_ID_DUPLICATE = "FSE_ID_DUPLICATE"
 ORGANISM_UNROUTABLE = "ORGANISM_UNROUTABLE"
+ATTACHMENT_UNREFERENCED = "ATTACHMENT_UNREFERENCED"
+DOCUMENT_REJECTED = "DOCUMENT_REJECTED"
 
 COMPLEMENTS = frozenset({"F", "N", "NP"})
 DOCUMENT_KINDS = frozenset({"prescription", "fsp", "explanation"})
@@ -147,4 +150,35 @@ def validate_lot(request: SubmitLotRequest) -> list[LotProblem]:
                 )
             if document.quality and document.quality not in DOCUMENT_QUALITIES:
                 add(LotProblem(FIELD_MALFORMED, f"{at}.document.quality", "must be ok or unreadable"))
+    return problems
+
+
+def validate_attachments(request: SubmitLotRequest, max_bytes: int) -> list[LotProblem]:
+    """Each attached document must be referenced by an FSE of the lot and be a document Scor
+    takes (the same rules scor-store applies, checked before anything is stored)."""
+    problems: list[LotProblem] = []
+    referenced = {f.document.document_id for f in request.lot.fse if f.HasField("document")}
+    seen: set[str] = set()
+    for i, attachment in enumerate(request.attachments):
+        at = f"attachments[{i}]"
+        if not attachment.document_id:
+            problems.append(LotProblem(FIELD_MISSING, f"{at}.document_id", "the document id is missing"))
+        elif attachment.document_id in seen:
+            problems.append(LotProblem(FIELD_MALFORMED, f"{at}.document_id", "attached twice"))
+        elif attachment.document_id not in referenced:
+            problems.append(
+                LotProblem(
+                    ATTACHMENT_UNREFERENCED,
+                    f"{at}.document_id",
+                    f"{attachment.document_id!r} is not the document of any FSE of the lot",
+                )
+            )
+        seen.add(attachment.document_id)
+        try:
+            documents.check_size(len(attachment.content), max_bytes)
+            documents.content_type_of(attachment.content[:16])
+        except documents.RejectedDocument as exc:
+            problems.append(
+                LotProblem(DOCUMENT_REJECTED, f"{at}.content", str(exc).removeprefix("content: "))
+            )
     return problems

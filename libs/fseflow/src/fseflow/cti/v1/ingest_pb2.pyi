@@ -8,14 +8,60 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SubmitLotRequest(_message.Message):
-    __slots__ = ("world", "received_on", "lot")
+    __slots__ = ("world", "received_on", "lot", "attachments")
     WORLD_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_ON_FIELD_NUMBER: _ClassVar[int]
     LOT_FIELD_NUMBER: _ClassVar[int]
+    ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
     world: str
     received_on: str
     lot: _claims_pb2.Lot
-    def __init__(self, world: _Optional[str] = ..., received_on: _Optional[str] = ..., lot: _Optional[_Union[_claims_pb2.Lot, _Mapping]] = ...) -> None: ...
+    attachments: _containers.RepeatedCompositeFieldContainer[Attachment]
+    def __init__(self, world: _Optional[str] = ..., received_on: _Optional[str] = ..., lot: _Optional[_Union[_claims_pb2.Lot, _Mapping]] = ..., attachments: _Optional[_Iterable[_Union[Attachment, _Mapping]]] = ...) -> None: ...
+
+class Attachment(_message.Message):
+    __slots__ = ("document_id", "content")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    content: bytes
+    def __init__(self, document_id: _Optional[str] = ..., content: _Optional[bytes] = ...) -> None: ...
+
+class SubmitDocumentRequest(_message.Message):
+    __slots__ = ("metadata", "chunk")
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    metadata: DocumentSubmission
+    chunk: bytes
+    def __init__(self, metadata: _Optional[_Union[DocumentSubmission, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class DocumentSubmission(_message.Message):
+    __slots__ = ("world", "document_id", "fse_id", "ps_id", "kind", "received_on")
+    WORLD_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FSE_ID_FIELD_NUMBER: _ClassVar[int]
+    PS_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_ON_FIELD_NUMBER: _ClassVar[int]
+    world: str
+    document_id: str
+    fse_id: str
+    ps_id: str
+    kind: str
+    received_on: str
+    def __init__(self, world: _Optional[str] = ..., document_id: _Optional[str] = ..., fse_id: _Optional[str] = ..., ps_id: _Optional[str] = ..., kind: _Optional[str] = ..., received_on: _Optional[str] = ...) -> None: ...
+
+class SubmitDocumentResponse(_message.Message):
+    __slots__ = ("document_id", "received_on", "exploitable", "quality_reason")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_ON_FIELD_NUMBER: _ClassVar[int]
+    EXPLOITABLE_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_REASON_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    received_on: str
+    exploitable: bool
+    quality_reason: str
+    def __init__(self, document_id: _Optional[str] = ..., received_on: _Optional[str] = ..., exploitable: _Optional[bool] = ..., quality_reason: _Optional[str] = ...) -> None: ...
 
 class SubmitLotResponse(_message.Message):
     __slots__ = ("arl",)

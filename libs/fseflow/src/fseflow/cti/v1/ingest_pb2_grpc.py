@@ -39,6 +39,11 @@ class LotIngestServiceStub:
                 request_serializer=fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitLotRequest.SerializeToString,
                 response_deserializer=fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitLotResponse.FromString,
                 _registered_method=True)
+        self.SubmitDocument = channel.stream_unary(
+                '/fseflow.cti.v1.LotIngestService/SubmitDocument',
+                request_serializer=fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitDocumentRequest.SerializeToString,
+                response_deserializer=fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitDocumentResponse.FromString,
+                _registered_method=True)
 
 
 class LotIngestServiceServicer:
@@ -46,7 +51,16 @@ class LotIngestServiceServicer:
 
     def SubmitLot(self, request, context):
         """Receives one lot and answers with its ARL: positive, or negative listing every problem.
-        A positive ARL means every FSE of the lot is durably published for checking.
+        A positive ARL means every FSE of the lot is durably published for checking, and every
+        attached document stored by Scor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitDocument(self, request_iterator, context):
+        """A supporting document sent after its FSE (or before it), through the same front door:
+        the first message carries the metadata, the next ones the bytes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -59,6 +73,11 @@ def add_LotIngestServiceServicer_to_server(servicer, server):
                     servicer.SubmitLot,
                     request_deserializer=fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitLotRequest.FromString,
                     response_serializer=fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitLotResponse.SerializeToString,
+            ),
+            'SubmitDocument': grpc.stream_unary_rpc_method_handler(
+                    servicer.SubmitDocument,
+                    request_deserializer=fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitDocumentRequest.FromString,
+                    response_serializer=fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitDocumentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -88,6 +107,33 @@ class LotIngestService:
             '/fseflow.cti.v1.LotIngestService/SubmitLot',
             fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitLotRequest.SerializeToString,
             fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitLotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitDocument(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/fseflow.cti.v1.LotIngestService/SubmitDocument',
+            fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitDocumentRequest.SerializeToString,
+            fseflow_dot_cti_dot_v1_dot_ingest__pb2.SubmitDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,

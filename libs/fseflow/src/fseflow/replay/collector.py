@@ -129,7 +129,7 @@ def world_of(message: Message) -> str | None:
     world = getattr(message, "world", None)
     if isinstance(world, str):
         return world
-    for descriptor, value in message.ListFields():
+    for _field, value in message.ListFields():
         if isinstance(value, Message):
             found = world_of(value)
             if found is not None:

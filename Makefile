@@ -76,6 +76,10 @@ demo: setup ## Set up, then generate a seeded world, replay it and print the sum
 bench: ## Throughput and latency benchmark (SubmitLot -> classified) with the raw broker baseline
 	$(FSEFLOW) bench --out bench-results.json
 
+.PHONY: bench-scor
+bench-scor: ## Scor put/get of 2,000 documents of 200 KB: plain files vs storage engine vs service
+	$(FSEFLOW) scor bench --out bench-scor-results.json
+
 .PHONY: up
 up: ## Start the embedded stack (Tansu, PostgreSQL, every service) in the background
 	$(FSEFLOW) up

@@ -29,6 +29,7 @@ SCOR_SHARE = {GIRONDE: 0.73, LANDES: 0.34, HAUTS_DE_SEINE: 0.34}
 DEPARTMENT_SHARE = ((GIRONDE, 0.6), (LANDES, 0.2), (HAUTS_DE_SEINE, 0.2))
 DEGRADE_SHARE = 0.08  # share of dégradé among electronic sheets: not in the seeds, a model
 REASON_RATE = 0.006  # each reason, per FSE
+UNREADABLE_SHARE = 0.01  # scans Scor's quality check finds unexploitable: a model
 REASONS = (
     "NIR_KEY",
     "PATIENT_UNKNOWN",
@@ -300,7 +301,8 @@ def _sheet(
         "document": {
             "id": f"pj-{number:06d}",
             "kind": "fsp" if mode == "degrade" else "prescription",
-            "quality": "ok",
+            # A dark or cut-off scan now and then (R17's quality check finds them).
+            "quality": "unreadable" if rng.random() < UNREADABLE_SHARE else "ok",
         },
     }
 

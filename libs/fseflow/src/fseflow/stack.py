@@ -55,7 +55,7 @@ DEFAULT_PORTS = {
 PG_USER_WHEN_ROOT = "embedded_postgres"
 # Stages that can run several processes locally: Kafka splits their partitions between them.
 # (ingest scales too, behind a load balancer on a cluster; locally it keeps one gRPC port.)
-SCALABLE = frozenset({"national-check", "pointage", "relances"})
+SCALABLE = frozenset({"national-check", "pointage", "relances", "scor-store"})
 
 
 # national-check is the CPU-heaviest stage and Python runs it on one core: two processes (four

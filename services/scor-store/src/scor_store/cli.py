@@ -118,3 +118,26 @@ def fsck(
         raise typer.Exit(EXIT_LOST)
     if counts["degraded"]:
         raise typer.Exit(EXIT_DEGRADED)
+
+
+@app.command()
+def bench(
+    count: Annotated[int, typer.Option(help="Documents")] = 2000,
+    size_kb: Annotated[int, typer.Option(help="Size of each document, KB")] = 200,
+    concurrency: Annotated[int, typer.Option(help="Calls in flight against the service")] = 16,
+    out_path: Annotated[Path, typer.Option("--out", help="JSON figures")] = Path("bench-scor-results.json"),
+) -> None:
+    """Put and get of documents: plain files vs the storage engine vs the service (same disk, same run)."""
+    from fseflow.cli.main import running_system
+    from scor_store.bench import run
+
+    with running_system(start_if_missing=True) as system:
+        from fseflow.stack import Stack
+
+        state = Stack().running()
+        certs = Path(os.environ.get("FSEFLOW_CERTS_DIR") or (state.certs_dir if state else ""))
+        supports = (os.environ.get("SCOR_SUPPORT_DIRS") or (state.scor_supports if state else "")).split(",")
+        scratch = Path(supports[0]).parent if supports[0] else Path.cwd()
+        figures = asyncio.run(run(system, certs, scratch, count, size_kb * 1024, concurrency))
+    out_path.write_text(json.dumps(figures, indent=2) + "\n")
+    err.print(f"figures written to {out_path}")

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 import asyncpg
 from google.protobuf.message import Message
@@ -36,6 +39,7 @@ from scor_store.domain.quality import assess
 
 log = logging.getLogger(__name__)
 SERVICE = "scor-store"
+T = TypeVar("T")
 SCOR_AID = "scor-90"
 RETENTION_SUBJECT = "scor-store retention (R12)"
 
@@ -116,6 +120,14 @@ class ScorStore:
     events: ScorEvents
     clock: ClockFollower
     max_bytes: int
+    # Vault work (disk, hashing, erasure coding, the quality check) runs here. Few threads: more
+    # only queue on the GIL and the filesystem journal (measured: 4 beat 8, 16 and 32).
+    io: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="scor-vault")
+    )
+
+    async def _in_io(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.io, fn, *args)
 
     def _today(self, world: str) -> date | None:
         return self.clock.open_day(world)
@@ -154,8 +166,8 @@ class ScorStore:
                 raise Conflict(f"document {meta.document_id!r} is already stored with other bytes")
             await self.producer.send([self.events.stored(info_of(existing))])
             return info_of(existing), True
-        quality = await asyncio.to_thread(assess, content, content_type)
-        layout = await asyncio.to_thread(self.vault.store, world, meta.document_id, content)
+        quality = await self._in_io(assess, content, content_type)
+        layout = await self._in_io(self.vault.store, world, meta.document_id, content)
         row = DocumentRow(
             world=world,
             document_id=meta.document_id,
@@ -192,7 +204,7 @@ class ScorStore:
     async def get(self, who: Habilitation, world: str, document_id: str) -> tuple[DocumentInfo, bytes]:
         row = await self._readable(who, Action.GET, world, document_id)
         try:
-            content = await asyncio.to_thread(self.vault.load, row.world, document_id, row.layout)
+            content = await self._in_io(self.vault.load, row.world, document_id, row.layout)
         except DataLoss:
             metrics.DATA_LOSS.inc()
             log.error("data loss on %s/%s: not served", row.world, document_id)
@@ -211,7 +223,7 @@ class ScorStore:
         self, who: Habilitation, world: str, document_id: str
     ) -> tuple[str, int, dict[tuple[int, int], str], bool]:
         row = await self._readable(who, Action.VERIFY, world, document_id)
-        inspection = await asyncio.to_thread(self.vault.inspect, row.world, document_id, row.layout)
+        inspection = await self._in_io(self.vault.inspect, row.world, document_id, row.layout)
         return inspection.health, len(inspection.good), inspection.states, inspection.seal_ok
 
     async def list(

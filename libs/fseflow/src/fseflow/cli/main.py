@@ -448,6 +448,15 @@ def print_summary(results: dict[str, Any], elapsed_s: float) -> None:
         label = str(cti) if cti else "none (refused)"
         cti_table.add_row(label, *(str(counts[c]) for c in ("lots", "accord", "litigieuse", "rejet")))
     out.print(cti_table)
+    documents = results.get("documents", {})
+    if documents:
+        channels = Counter(d["channel"] for d in documents.values())
+        exploitable = sum(1 for d in documents.values() if d["exploitable"])
+        out.print(
+            f"Scor: {len(documents)} documents stored on two supports ({channels['scor']} scanned by "
+            f"professionals, {channels['paper']} on paper), {exploitable / len(documents):.1%} exploitable; "
+            f"{len(results.get('aids', []))} quality aid(s)"
+        )
     classified = sum(1 for e in fse.values() if e["classification"])
     totals = results["totals"]
     out.print(

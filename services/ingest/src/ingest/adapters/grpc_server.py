@@ -46,16 +46,21 @@ class LotIngestServicer(ingest_pb2_grpc.LotIngestServiceServicer):  # type: igno
         chunks: list[bytes] = []
         size = 0
         async for message in requests:
+            # The whole stream is read before refusing (an early abort reaches a sending client
+            # as a broken stream, not as the reason).
             if message.HasField("metadata"):
                 submission = message.metadata
                 continue
             size += len(message.chunk)
-            if size > self._receiver.max_document_bytes:
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"content: over the {self._receiver.max_document_bytes} bytes cap",
-                )
-            chunks.append(message.chunk)
+            if size <= self._receiver.max_document_bytes:
+                chunks.append(message.chunk)
+            else:
+                chunks.clear()
+        if size > self._receiver.max_document_bytes:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"content: over the {self._receiver.max_document_bytes} bytes cap",
+            )
         if submission is None:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "metadata: the first message must carry it")
             raise AssertionError("unreachable")

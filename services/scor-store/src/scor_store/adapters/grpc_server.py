@@ -67,23 +67,23 @@ class ScorServicer(scor_pb2_grpc.ScorStoreServiceServicer):  # type: ignore[misc
         metadata = None
         chunks: list[bytes] = []
         size = 0
+        problem = ""
         async for message in requests:
+            # Read the whole stream before refusing: a client still sending would not see the
+            # status of an early abort, only a broken stream.
             if message.HasField("metadata"):
-                if metadata is not None:
-                    await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "metadata: sent twice")
+                problem = problem or ("metadata: sent twice" if metadata is not None else "")
                 metadata = message.metadata
-            else:
-                if metadata is None:
-                    await context.abort(
-                        grpc.StatusCode.INVALID_ARGUMENT, "metadata: the first message must carry it"
-                    )
-                size += len(message.chunk)
-                if size > self.store.max_bytes:
-                    await context.abort(
-                        grpc.StatusCode.INVALID_ARGUMENT,
-                        f"content: over the {self.store.max_bytes} bytes cap",
-                    )
+                continue
+            problem = problem or ("" if metadata is not None else "metadata: the first message must carry it")
+            size += len(message.chunk)
+            if size > self.store.max_bytes:
+                problem = problem or f"content: over the {self.store.max_bytes} bytes cap"
+                chunks.clear()
+            elif not problem:
                 chunks.append(message.chunk)
+        if problem:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
         if metadata is None:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "metadata: missing")
             raise AssertionError("unreachable")

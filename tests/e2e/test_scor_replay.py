@@ -1,0 +1,57 @@
+"""Documents and the Scor quality aid through a whole replay (R14, R16, R17)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fseflow.replay.driver import Replay
+from fseflow.replay.scenario import load
+from tests.conftest import RunningStack, run
+
+pytestmark = pytest.mark.e2e
+
+SCENARIO = Path(__file__).parent / "scenarios" / "scor-aid.json"
+
+
+@pytest.fixture(scope="module")
+def results(running: RunningStack) -> dict[str, Any]:
+    out = run(Replay(load(SCENARIO), running.endpoints).run())
+    assert isinstance(out, dict)
+    return out
+
+
+def test_every_document_is_stored_and_matched_to_its_fse(results: dict[str, Any]) -> None:
+    documents = results["documents"]
+    assert len(documents) == 47  # 45 with their lots, one sent later, one sent before its FSE
+    assert documents["pj-1"] == {
+        "fse": "fse-1",
+        "stored_on": "2026-03-02",
+        "exploitable": True,
+        "kind": "prescription",
+        "channel": "scor",
+        "quality_reason": None,
+    }
+    assert documents["pj-late"]["fse"] == "fse-1" and documents["pj-late"]["stored_on"] == "2026-03-23"
+    assert documents["pj-early"]["fse"] == "fse-early"
+    unreadable = [d for d in documents.values() if not d["exploitable"]]
+    assert len(unreadable) == 1 and "72 dpi" in unreadable[0]["quality_reason"]
+    # Documents of a professional who does not use Scor still arrive: as paper, scanned by the caisse.
+    sender = {
+        f["document"]["id"]: e["lot"]["ps"]
+        for e in json.loads(SCENARIO.read_text())["events"]
+        if "lot" in e
+        for f in e["lot"]["fse"]
+        if "document" in f
+    }
+    assert {documents[d]["channel"] for d, ps in sender.items() if ps == "ps-paper"} == {"paper"}
+    assert {documents[d]["channel"] for d, ps in sender.items() if ps != "ps-paper"} == {"scor"}
+
+
+def test_the_scor_aid_goes_to_the_professional_above_99_percent_only(results: dict[str, Any]) -> None:
+    # ps-good: every document exploitable; ps-bad: 14 of 15 (93 %); ps-paper: not on Scor.
+    # scor_since 5 Jan 2026 + 90 days = Sunday 5 April; Easter Monday 6 April: Tuesday 7 April.
+    assert results["aids"] == [{"ps": "ps-good", "kind": "scor-90", "on": "2026-04-07", "amount": 90.0}]

@@ -55,3 +55,22 @@ def test_the_scor_aid_goes_to_the_professional_above_99_percent_only(results: di
     # ps-good: every document exploitable; ps-bad: 14 of 15 (93 %); ps-paper: not on Scor.
     # scor_since 5 Jan 2026 + 90 days = Sunday 5 April; Easter Monday 6 April: Tuesday 7 April.
     assert results["aids"] == [{"ps": "ps-good", "kind": "scor-90", "on": "2026-04-07", "amount": 90.0}]
+
+
+async def test_the_exploitable_rate_is_kept_per_professional(
+    running: RunningStack, results: dict[str, Any]
+) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(running.state.database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT ps_id, first_90_days_documents, first_90_days_exploitable FROM scor.professional_quality "
+            "WHERE world LIKE 'scor-documents-and-aid-%' ORDER BY ps_id"
+        )
+    finally:
+        await conn.close()
+    latest = {r["ps_id"]: (r["first_90_days_documents"], r["first_90_days_exploitable"]) for r in rows}
+    assert latest["ps-bad"] == (15, 14)
+    assert latest["ps-good"][0] == latest["ps-good"][1] >= 15
+    assert latest["ps-paper"] == (0, 0)  # not a Scor user: nothing in a Scor window

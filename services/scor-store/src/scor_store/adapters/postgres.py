@@ -78,7 +78,22 @@ MIGRATIONS = [
         documents integer NOT NULL,
         PRIMARY KEY (world, ps_id, kind)
     );
+    """,
+    # R17: the exploitable rate of each professional's documents, first 90 days of Scor and overall.
     """
+    CREATE VIEW scor.professional_quality AS
+    SELECT d.world, d.ps_id, p.scor_since,
+           count(*) FILTER (WHERE d.channel = 'scor' AND d.received_on >= p.scor_since
+                            AND d.received_on < p.scor_since + 90) AS first_90_days_documents,
+           count(*) FILTER (WHERE d.exploitable AND d.channel = 'scor' AND d.received_on >= p.scor_since
+                            AND d.received_on < p.scor_since + 90) AS first_90_days_exploitable,
+           count(*) AS documents,
+           count(*) FILTER (WHERE d.exploitable) AS exploitable,
+           round(count(*) FILTER (WHERE d.exploitable)::numeric / count(*), 4) AS exploitable_rate
+    FROM scor.documents d
+    LEFT JOIN world.professionals p ON p.world = d.world AND p.ps_id = d.ps_id
+    GROUP BY d.world, d.ps_id, p.scor_since;
+    """,
 ]
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from national_check.domain.claims import Act, Beneficiary, Claim, HospitalStay, Mode
 from national_check.domain.classify import Outcome, Reason, Verdict, amount_cents, classify
-from national_check.domain.memory import BatchMemory
+from national_check.domain.memory import ALWAYS, BatchMemory, decided_counts_from
 from national_check.domain.nomenclature import (
     ActDefinition,
     CoefficientRule,
@@ -57,7 +57,7 @@ def verdict(c: Claim | None = None, *, memory: BatchMemory | None = None, **kw: 
         "stays": (),
         "prescriber_known": True,
         "nomenclature": NOMENCLATURE,
-        "prior": (memory or BatchMemory(set(), {})).view("w"),
+        "prior": (memory or BatchMemory({}, {})).view("w", (c or claim()).received_on),
     }
     args.update(kw)
     return classify(c or claim(), **args)
@@ -110,14 +110,21 @@ def test_each_reason_alone_gives_its_outcome(reason: Reason, the_claim: Claim, e
 
 
 def test_duplicate_of_an_earlier_accorded_act() -> None:
-    memory = BatchMemory({("w", "ps-1", NIR, date(2026, 3, 1), "AMI")}, {})
+    memory = BatchMemory({("w", "ps-1", NIR, date(2026, 3, 1), "AMI"): ALWAYS}, {})
     v = verdict(memory=memory)
     assert v.reasons == (Reason.DUPLICATE,)
     assert v.outcome is Outcome.REJET
 
 
+def test_a_decided_accord_counts_for_duplicates_from_the_day_after_the_decision() -> None:
+    decided_on = DAY - timedelta(days=1)
+    memory = BatchMemory({("w", "ps-1", NIR, date(2026, 3, 1), "AMI"): decided_counts_from(decided_on)}, {})
+    assert verdict(claim(received_on=decided_on), memory=memory).outcome is Outcome.ACCORD
+    assert verdict(claim(received_on=DAY), memory=memory).reasons == (Reason.DUPLICATE,)
+
+
 def test_same_act_by_another_professional_is_not_a_duplicate() -> None:
-    memory = BatchMemory({("w", "ps-2", NIR, date(2026, 3, 1), "AMI")}, {})
+    memory = BatchMemory({("w", "ps-2", NIR, date(2026, 3, 1), "AMI"): ALWAYS}, {})
     assert verdict(memory=memory).outcome is Outcome.ACCORD
 
 
@@ -165,7 +172,7 @@ def test_prescriber_may_be_absent_outside_di() -> None:
 
 
 def test_ais3_counts_every_earlier_fse_of_the_patient_that_day() -> None:
-    memory = BatchMemory(set(), {})
+    memory = BatchMemory({}, {})
     day = date(2026, 3, 1)
     outcomes = []
     for n in range(3):
@@ -180,7 +187,7 @@ def test_ais3_counts_every_earlier_fse_of_the_patient_that_day() -> None:
 
 
 def test_ais3_of_a_rejected_fse_does_not_count() -> None:
-    memory = BatchMemory(set(), {})
+    memory = BatchMemory({}, {})
     day = date(2026, 3, 1)
     four = tuple(Act("AIS", 300, day) for _ in range(4))
     rejected = verdict(claim(acts=four, nir_key="18"), memory=memory)
@@ -190,7 +197,7 @@ def test_ais3_of_a_rejected_fse_does_not_count() -> None:
 
 
 def test_ais4_and_other_days_are_not_counted_as_ais3() -> None:
-    memory = BatchMemory(set(), {("w", NIR, date(2026, 3, 1)): 4})
+    memory = BatchMemory({}, {("w", NIR, date(2026, 3, 1)): 4})
     other = (Act("AIS", 400, date(2026, 3, 1)), Act("AIS", 300, date(2026, 2, 28)))
     assert verdict(claim(acts=other), memory=memory).outcome is Outcome.ACCORD
 

@@ -46,6 +46,7 @@ DEFAULT_PORTS = {
     "postgres": 15432,
     "ingest-grpc": 50051,
     "scor-grpc": 50052,
+    "pointage-console": 8103,
     "ingest": 9101,
     "national-check": 9102,
     "pointage": 9103,
@@ -103,6 +104,9 @@ class StackState:
     certs_dir: str = ""
     scor_supports: str = ""
     scor_seal_key_file: str = ""
+    # The pôle's console and decisions API, and the API's bearer token.
+    pointage_url: str = ""
+    pointage_api_token: str = ""
 
     def env(self) -> dict[str, str]:
         """What a client (replay, bench, subscribe, fsck) needs to reach this stack."""
@@ -116,6 +120,9 @@ class StackState:
             "SCOR_TLS_CA": str(Path(self.certs_dir) / "ca.crt") if self.certs_dir else "",
             "SCOR_SUPPORT_DIRS": self.scor_supports,
             "SCOR_SEAL_KEY_FILE": self.scor_seal_key_file,
+            "POINTAGE_URL": self.pointage_url,
+            "POINTAGE_API_TOKEN": self.pointage_api_token,
+            "TECHNICIAN_CERTS_DIR": str(Path(self.certs_dir) / "technicians") if self.certs_dir else "",
         }
         if self.embedded_kafka:
             values["KAFKA_IDEMPOTENCE"] = "false"
@@ -354,6 +361,8 @@ class Stack:
         state.scor_seal_key_file = str(key_file)
         state.scor_supports = ",".join(str(s) for s in supports)
         state.scor_address = f"127.0.0.1:{_free_port(DEFAULT_PORTS['scor-grpc'])}"
+        (certs / "technicians").mkdir(exist_ok=True)
+        state.pointage_api_token = state.pointage_api_token or secrets.token_urlsafe(24)
 
     @staticmethod
     async def _prepare_database(database_url: str) -> None:
@@ -392,6 +401,14 @@ class Stack:
             )
         if service == "scor-store":
             env["GRPC_PORT"] = state.scor_address.rsplit(":", 1)[1]
+        if service == "pointage":
+            if name == "pointage":
+                if not state.pointage_url:
+                    state.pointage_url = f"http://127.0.0.1:{_free_port(DEFAULT_PORTS['pointage-console'])}"
+                env["CONSOLE_PORT"] = state.pointage_url.rsplit(":", 1)[1]
+                env["CONSOLE_HOST"] = "127.0.0.1"
+            else:
+                env["CONSOLE_PORT"] = "0"  # one console locally; replicas only work the stream
         log_path = self.logs / f"{name}.log"
         log = log_path.open("ab")
         process = subprocess.Popen(

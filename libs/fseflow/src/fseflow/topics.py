@@ -8,6 +8,7 @@ write a topic they do not own, and ``docs/topics.md`` is generated from it
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,16 @@ from fseflow.clock.v1.clock_pb2 import DayClosed, DayMark
 from fseflow.cti.v1.classification_pb2 import FseClassified
 from fseflow.cti.v1.ingest_pb2 import ArlIssued, FseReceived
 from fseflow.platform.v1.dead_letter_pb2 import DeadLetter
+from fseflow.pointage.v1.pointage_pb2 import (
+    AccordsValidated,
+    DecisionRecorded,
+    DocumentMatched,
+    FseDelivered,
+    FseReplaced,
+    LitigieuseDecided,
+    NoticeSent,
+    PaymentMade,
+)
 from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
 
 # Partition count token: the data topics use the deployment's KAFKA_PARTITIONS (8 by default,
@@ -40,6 +51,8 @@ class TopicSpec:
     readers: tuple[str, ...]
     description: str
     partitions: int = DATA_PARTITIONS
+    # Other event types of the topic (a caisse's decisions topic carries three kinds).
+    other_values: tuple[type[Message], ...] = ()
     # Control records that may travel in the topic besides the value type.
     control_types: tuple[type[Message], ...] = ()
     # Extra topic configuration (name, value) pairs, e.g. ("cleanup.policy", "compact").
@@ -47,7 +60,7 @@ class TopicSpec:
     _accepts: Any = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        types = (self.value_type, *self.control_types)
+        types = (self.value_type, *self.other_values, *self.control_types)
         object.__setattr__(self, "_accepts", MappingProxyType({t.DESCRIPTOR.full_name: t for t in types}))
 
     def partition_count(self, data_partitions: int) -> int:
@@ -95,7 +108,7 @@ ARL_ISSUED = TopicSpec(
 
 FSE_CLASSIFIED = TopicSpec(
     name="cti.fse-classified",
-    key="world/organism of the professional (the pole that receives it next day)",
+    key="world/FSE id (co-partitioned with scor.document-stored: pointage matches on it)",
     value_type=FseClassified,
     control_types=(DayMark,),
     writer="national-check",
@@ -125,6 +138,108 @@ AID_GRANTED = TopicSpec(
 )
 
 
+DECISIONS = TopicSpec(
+    name="pointage.decisions",
+    key="world/NIR of the patient (national-check keeps its cross-FSE state by patient)",
+    value_type=DecisionRecorded,
+    control_types=(DayMark,),
+    writer="pointage",
+    readers=("national-check",),
+    description=(
+        "Technicians' decisions on litigieuses, for the national check: a decided accord's acts "
+        "count for later duplicates (from the day after the decision). Pointage relays each "
+        "day closure into it, behind that day's decisions."
+    ),
+)
+
+# -- per-caisse topics --------------------------------------------------------------------------
+# One family per organism (RR-CCC), so that a regional caisse subscribes to its own flow and a
+# prefix ACL (`caisse.01-331.`) keeps it there. A caisse's volume is a small share of the
+# national one: one partition gives its subscribers one total order per day.
+ORGANISM_PATTERN = re.compile(r"^[0-9]{2}-[0-9]{3}$")
+CAISSE_PARTITIONS = 1
+CAISSE_PREFIX = "caisse."
+_CAISSE_KINDS: tuple[tuple[str, str, type[Message], tuple[type[Message], ...], str], ...] = (
+    (
+        "fse",
+        "world/FSE id",
+        FseDelivered,
+        (),
+        "The FSE delivered to the pôle the business day after their check (R3), in their three "
+        "groups: classification, every reason, amount, cost (R11).",
+    ),
+    (
+        "decisions",
+        "world/FSE id (world/organism for a bulk validation)",
+        AccordsValidated,
+        (LitigieuseDecided, FseReplaced),
+        "The day's accords validated in one action (R4), litigieuses decided by a technician (R5), "
+        "rejected FSE replaced by their correction (R7).",
+    ),
+    (
+        "payments",
+        "world/professional id",
+        PaymentMade,
+        (),
+        "One payment per professional per payment day: its FSE, gross, offsets, net (R4).",
+    ),
+    (
+        "pointage",
+        "world/FSE id",
+        DocumentMatched,
+        (),
+        "Documents matched to their FSE at pointage, the business day after both are known (R8, R16).",
+    ),
+    (
+        "notices",
+        "world/professional id",
+        NoticeSent,
+        (),
+        "Notices to the caisse's professionals: Compagnon's plain-language explanations of rejets (R6).",
+    ),
+)
+CAISSE_KINDS = tuple(kind for kind, *_ in _CAISSE_KINDS)
+
+
+def check_organism(organism: str) -> str:
+    if not ORGANISM_PATTERN.match(organism):
+        raise ValueError(f"organism {organism!r} is not RR-CCC (two-digit régime, three-digit caisse)")
+    return organism
+
+
+def _caisse_family(organism: str) -> tuple[TopicSpec, ...]:
+    return tuple(
+        TopicSpec(
+            name=f"{CAISSE_PREFIX}{organism}.{kind}",
+            key=key,
+            value_type=value_type,
+            other_values=others,
+            control_types=(DayMark,),
+            writer="pointage",
+            readers=(f"caisse {organism}",),
+            partitions=CAISSE_PARTITIONS,
+            description=description,
+        )
+        for kind, key, value_type, others, description in _CAISSE_KINDS
+    )
+
+
+def caisse_topics(organism: str) -> tuple[TopicSpec, ...]:
+    """The topics of one organism's pôle: fse, decisions, payments, pointage, notices."""
+    return _caisse_family(check_organism(organism))
+
+
+def caisse_topic(organism: str, kind: str) -> TopicSpec:
+    for spec in caisse_topics(organism):
+        if spec.name.endswith(f".{kind}"):
+            return spec
+    raise KeyError(kind)
+
+
+# The family as documentation (not a creatable topic: `<organism>` stands for RR-CCC).
+CAISSE_FAMILY = _caisse_family("<organism>")
+
+
 def dead_letter_topic(service: str) -> TopicSpec:
     return TopicSpec(
         name=f"dlq.{service}",
@@ -148,6 +263,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     FSE_CLASSIFIED,
     DOCUMENT_STORED,
     AID_GRANTED,
+    DECISIONS,
     *DEAD_LETTERS,
 )
 
@@ -168,6 +284,9 @@ def by_name(name: str) -> TopicSpec:
     for spec in ALL_TOPICS:
         if spec.name == name:
             return spec
+    if name.startswith(CAISSE_PREFIX):
+        organism, _, kind = name.removeprefix(CAISSE_PREFIX).partition(".")
+        return caisse_topic(organism, kind)
     raise KeyError(name)
 
 
@@ -189,7 +308,7 @@ class TopicNames:
         return by_name(physical.removeprefix(self.prefix))
 
 
-def render_markdown(specs: Iterable[TopicSpec] = ALL_TOPICS) -> str:
+def render_markdown(specs: Iterable[TopicSpec] = (*ALL_TOPICS, *CAISSE_FAMILY)) -> str:
     """docs/topics.md, generated: keep it in step with the registry (a test checks it)."""
     lines = [
         "# Topics",
@@ -209,7 +328,7 @@ def render_markdown(specs: Iterable[TopicSpec] = ALL_TOPICS) -> str:
         "|---|---|---|---|---|---|",
     ]
     for spec in specs:
-        types = ", ".join(f"`{t.DESCRIPTOR.full_name}`" for t in (spec.value_type,))
+        types = ", ".join(f"`{t.DESCRIPTOR.full_name}`" for t in (spec.value_type, *spec.other_values))
         if spec.control_types:
             types += " (+ " + ", ".join(t.DESCRIPTOR.name for t in spec.control_types) + ")"
         partitions = "data" if spec.partitions == DATA_PARTITIONS else str(spec.partitions)
@@ -220,5 +339,29 @@ def render_markdown(specs: Iterable[TopicSpec] = ALL_TOPICS) -> str:
     lines += ["", "## What each topic is for", ""]
     for spec in specs:
         lines.append(f"- `{spec.name}`: {spec.description}")
-    lines.append("")
+    lines += [
+        "",
+        "## A regional caisse's own flow",
+        "",
+        "Each organism `RR-CCC` has its family `caisse.RR-CCC.{fse,decisions,payments,pointage,notices}`, "
+        "created by pointage the first time it writes to it (and by `fseflow subscribe`). "
+        "Every record carries its `world`; the day's last record in each topic is a DayMark "
+        "(the pôle closed that day). Watch one organism's flow live:",
+        "",
+        "```sh",
+        "fseflow subscribe 01-331                  # everything of caisse 01-331, as it happens",
+        "fseflow subscribe 01-331 --kind payments  # one topic of the family",
+        "```",
+        "",
+        "On a cluster a prefix ACL keeps each caisse to its own family, e.g. with Strimzi:",
+        "",
+        "```yaml",
+        "acls:",
+        "  - resource: {type: topic, name: caisse.01-331., patternType: prefix}",
+        "    operations: [Read, Describe]",
+        "  - resource: {type: group, name: caisse.01-331., patternType: prefix}",
+        "    operations: [Read]",
+        "```",
+        "",
+    ]
     return "\n".join(lines)

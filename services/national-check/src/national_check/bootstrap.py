@@ -7,7 +7,7 @@ from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
 from fseflow.streams import StreamProcessor
-from fseflow.topics import FSE_CLASSIFIED, FSE_RECEIVED, dead_letter_topic, topics_of
+from fseflow.topics import DECISIONS, FSE_CLASSIFIED, FSE_RECEIVED, dead_letter_topic, topics_of
 from national_check.adapters import postgres
 from national_check.config import Settings
 from national_check.handlers import SERVICE, ClassifyBatch, Outputs
@@ -36,16 +36,16 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
         Outputs(
             classified_topic=names(FSE_CLASSIFIED),
             classified_partitions=partitions[names(FSE_CLASSIFIED)],
-            received_partitions=partitions[names(FSE_RECEIVED)],
             dlq_topic=names(dead_letter_topic(SERVICE)),
+            inputs={name: partitions[name] for name in (names(FSE_RECEIVED), names(DECISIONS))},
         ),
     )
     processor = StreamProcessor(
         service=SERVICE,
         stage="classify",
-        consumer=kafka.consumer([FSE_RECEIVED], group_id=SERVICE),
+        consumer=kafka.consumer([FSE_RECEIVED, DECISIONS], group_id=SERVICE),
         producer=producer,
-        inputs={names(FSE_RECEIVED): FSE_RECEIVED},
+        inputs={names(FSE_RECEIVED): FSE_RECEIVED, names(DECISIONS): DECISIONS},
         handler=handler,
         dlq_topic=names(dead_letter_topic(SERVICE)),
         max_records=settings.check_max_batch,

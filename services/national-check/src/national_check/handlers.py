@@ -12,12 +12,14 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 from google.protobuf.message import Message
 from opentelemetry import trace
 
 from fseflow.business_clock import day_marks
+from fseflow.calendar import parse_day
 from fseflow.clock.v1.clock_pb2 import DayMark
 from fseflow.codec import Envelope, encode_raw, event_id
 from fseflow.cti.v1.classification_pb2 import Classification, FseClassified, Reason
@@ -26,6 +28,7 @@ from fseflow.db import Conn
 from fseflow.dead_letters import dead_letter
 from fseflow.idempotency import handled_outputs, record_outputs
 from fseflow.kafka.base import OutRecord
+from fseflow.pointage.v1.pointage_pb2 import DecisionRecorded
 from fseflow.streams import HandlerResult
 from fseflow.telemetry.metrics import EVENT_LATENCY
 from fseflow.telemetry.tracing import continue_trace
@@ -33,6 +36,7 @@ from national_check.adapters import postgres
 from national_check.adapters.messages import MalformedEvent, to_claim, to_classified
 from national_check.domain.claims import Claim
 from national_check.domain.classify import classify
+from national_check.domain.memory import AccordKey, decided_counts_from
 from national_check.domain.nomenclature import Nomenclature
 from national_check.metrics import CLASSIFICATIONS, REASONS, REDELIVERED
 
@@ -55,8 +59,23 @@ Pending = tuple[Envelope[Message], FseReceived, Claim, str]
 class Outputs:
     classified_topic: str
     classified_partitions: int
-    received_partitions: int
     dlq_topic: str
+    # Input topic -> partitions, in a fixed order: a DayMark forwarded for input partition p of
+    # the i-th input carries source index (partitions of the inputs before it) + p, so that the
+    # next stage knows a day is complete once it has the marks of every partition of both.
+    inputs: dict[str, int]
+
+    def source_index(self, topic: str, partition: int) -> int:
+        index = 0
+        for name, count in self.inputs.items():
+            if name == topic:
+                return index + partition
+            index += count
+        raise KeyError(topic)
+
+    @property
+    def sources(self) -> int:
+        return sum(self.inputs.values())
 
 
 class ClassifyBatch:
@@ -70,7 +89,11 @@ class ClassifyBatch:
     async def __call__(self, envelopes: list[Envelope[Message]]) -> HandlerResult:
         received = [e for e in envelopes if type(e.message) is FseReceived]
         marks = [e for e in envelopes if type(e.message) is DayMark]
+        decisions = [e.message for e in envelopes if type(e.message) is DecisionRecorded]
         result = HandlerResult()
+        if decisions:
+            # Before this batch's FSE: a later FSE of the batch may be received after the decision.
+            await self._remember_decisions(decisions)
         if received:
             result.records = await self._classify(received)
         for envelope in marks:
@@ -82,10 +105,34 @@ class ClassifyBatch:
                 world=mark.world,
                 day=mark.day,
                 stage=SERVICE,
-                source_partition=envelope.record.partition,
-                source_partitions=self.outputs.received_partitions,
+                source_partition=self.outputs.source_index(envelope.record.topic, envelope.record.partition),
+                source_partitions=self.outputs.sources,
             )
         return result
+
+    async def _remember_decisions(self, decisions: list[DecisionRecorded]) -> None:
+        """A litigieuse decided accord: its acts count for later duplicates (an upsert, so a
+        redelivered decision changes nothing)."""
+        acts: list[tuple[AccordKey, date]] = []
+        for decision in decisions:
+            if decision.outcome != "accord":
+                continue
+            try:
+                counts_from = decided_counts_from(parse_day(decision.decided_on))
+                for act in decision.acts:
+                    key = (
+                        decision.world,
+                        decision.ps_id,
+                        decision.nir,
+                        parse_day(act.performed_on),
+                        act.code,
+                    )
+                    acts.append((key, counts_from))
+            except ValueError as exc:
+                log.error("decision on %s unusable, ignored: %s", decision.fse_id, exc)
+        if acts:
+            async with self.pool.acquire() as conn:
+                await postgres.save_accorded(conn, acts)
 
     async def _classify(self, received: list[Envelope[Message]]) -> list[OutRecord]:
         dead: list[OutRecord] = []
@@ -162,7 +209,7 @@ class ClassifyBatch:
                     stays=stays.get(key, ()),
                     prescriber_known=(world, claim.prescriber) in prescribers,
                     nomenclature=self.nomenclature,
-                    prior=memory.view(world),
+                    prior=memory.view(world, claim.received_on),
                 )
             except Exception as exc:  # noqa: BLE001 - one poisoned FSE must not stop the others
                 dead.append(self._dead(envelope, exc))
@@ -211,7 +258,7 @@ class ClassifyBatch:
                     topic=self.outputs.classified_topic,
                     event_id=event_id("fse-classified", ident),
                     source=SERVICE,
-                    key=f"{classified.world}/{classified.ps_organism}".encode(),
+                    key=f"{classified.world}/{classified.fse_id}".encode(),
                     trace_headers=trace_headers,
                 )
             )

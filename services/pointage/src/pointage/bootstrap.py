@@ -1,23 +1,123 @@
-"""Wires pointage: for now it follows the business clock and reports its health.
-
-The service's own work (the departmental pole (next-day delivery, validation, payment, document
-matching)) comes with its issue; what is here is what every stage needs from day one: topics,
-database, the clock, /metrics and a graceful stop.
-"""
+"""Wires pointage: intake and day closing, the clock relay, the outbox, the console and API."""
 
 from __future__ import annotations
 
-from fseflow.bootstrap_helpers import follow_clock, open_database
-from fseflow.kafka.factory import KafkaFactory
-from fseflow.service import ServiceRuntime
-from fseflow.topics import topics_of
-from pointage.config import Settings
+import asyncio
+import contextlib
+import hashlib
+import logging
+from datetime import date
 
-SERVICE = "pointage"
+from fseflow.bootstrap_helpers import follow_clock, open_database
+from fseflow.business_clock import ClockRelay
+from fseflow.db import migrate
+from fseflow.kafka.factory import KafkaFactory
+from fseflow.outbox import OutboxRelay
+from fseflow.service import ServiceRuntime
+from fseflow.streams import StreamProcessor
+from fseflow.topics import CLOCK, DECISIONS, DOCUMENT_STORED, FSE_CLASSIFIED, dead_letter_topic, topics_of
+from pointage.adapters import postgres
+from pointage.adapters.events import PoleEvents
+from pointage.adapters.scor_reader import ScorReader
+from pointage.adapters.web import PointageWeb
+from pointage.config import Settings
+from pointage.handlers import SERVICE, DayCloser, Decisions, Intake
+
+__all__ = ["SERVICE", "build"]
+
+log = logging.getLogger(__name__)
+CALENDAR_YEARS = (2000, 2060)
+OUTBOX_SWEEP_S = 5.0
 
 
 async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     kafka = KafkaFactory(settings, client_id=SERVICE)
-    await kafka.ensure_topics(topics_of(SERVICE))
-    await open_database(settings, runtime)
-    follow_clock(kafka, runtime)
+    names = kafka.names
+    partitions = await kafka.ensure_topics(topics_of(SERVICE))
+    pool = await open_database(settings, runtime)
+    await migrate(pool, SERVICE, postgres.MIGRATIONS)
+    await postgres.ensure_calendar(pool, date(CALENDAR_YEARS[0], 1, 1), date(CALENDAR_YEARS[1], 12, 31))
+
+    producer = kafka.producer()
+    await producer.start()
+    runtime.add_cleanup(producer.stop)
+    clock = follow_clock(kafka, runtime)
+    relay = OutboxRelay(pool, postgres.OUTBOX, producer)
+    # What an earlier run committed but could not publish goes out first.
+    await relay.flush()
+
+    inputs = {names(FSE_CLASSIFIED): partitions[names(FSE_CLASSIFIED)]}
+    inputs[names(DOCUMENT_STORED)] = partitions[names(DOCUMENT_STORED)]
+    closer = DayCloser(pool, PoleEvents(names), relay, kafka, inputs)
+    dlq = names(dead_letter_topic(SERVICE))
+    intake = StreamProcessor(
+        service=SERVICE,
+        stage="intake",
+        consumer=kafka.consumer([FSE_CLASSIFIED, DOCUMENT_STORED], group_id=SERVICE),
+        producer=producer,
+        inputs={names(FSE_CLASSIFIED): FSE_CLASSIFIED, names(DOCUMENT_STORED): DOCUMENT_STORED},
+        handler=Intake(pool, closer, dlq),
+        dlq_topic=dlq,
+        max_records=settings.pointage_max_batch,
+    )
+    runtime.add_task("intake", intake.run, intake.request_stop, intake.readiness)
+
+    # Decisions are published as they are taken; each closure follows them into the topic, so
+    # national-check knows when it has every decision of a day.
+    clock_relay = StreamProcessor(
+        service=SERVICE,
+        stage="clock-relay",
+        consumer=kafka.consumer([CLOCK], group_id=f"{SERVICE}.clock"),
+        producer=producer,
+        inputs={names(CLOCK): CLOCK},
+        handler=ClockRelay(SERVICE, {names(DECISIONS): partitions[names(DECISIONS)]}),
+        dlq_topic=dlq,
+        max_records=100,
+        poll_timeout_s=0.1,
+    )
+    runtime.add_task("clock-relay", clock_relay.run, clock_relay.request_stop, clock_relay.readiness)
+
+    sweeper = OutboxSweeper(relay)
+    runtime.add_task("outbox", sweeper.run, sweeper.request_stop, lambda: None)
+
+    if settings.console_port:
+        token = settings.pointage_api_token.get_secret_value()
+        secret = (
+            settings.console_secret.get_secret_value()
+            if settings.console_secret
+            else hashlib.sha256(b"pointage-console/" + token.encode()).hexdigest()
+        )
+        web = PointageWeb(
+            pool,
+            Decisions(pool, closer, relay, clock),
+            clock,
+            ScorReader(settings.scor_addr, settings.scor_tls_ca, settings.technician_certs_dir),
+            api_token=token,
+            session_secret=secret,
+        )
+        await web.start(settings.console_host, settings.console_port)
+        runtime.add_cleanup(web.stop)
+
+
+class OutboxSweeper:
+    """Publishes what a failed flush left behind, and prunes old published rows."""
+
+    def __init__(self, relay: OutboxRelay) -> None:
+        self.relay = relay
+        self._stop = asyncio.Event()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        sweeps = 0
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), OUTBOX_SWEEP_S)
+            try:
+                await self.relay.flush()
+                sweeps += 1
+                if sweeps % 720 == 0:  # about hourly
+                    await self.relay.prune()
+            except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+                log.warning("outbox sweep failed: %r", exc)

@@ -13,16 +13,24 @@ import asyncio
 import re
 import time
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import aiohttp
 import grpc
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+from google.protobuf.message import Message
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from fseflow import calendar
 from fseflow import world as world_data
@@ -47,7 +55,16 @@ from fseflow.replay.documents import content_of
 from fseflow.replay.results import Submission
 from fseflow.replay.scenario import Event, Scenario
 from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
-from fseflow.topics import AID_GRANTED, ARL_ISSUED, CLOCK, DOCUMENT_STORED, FSE_CLASSIFIED
+from fseflow.topics import (
+    AID_GRANTED,
+    ARL_ISSUED,
+    CLOCK,
+    DOCUMENT_STORED,
+    FSE_CLASSIFIED,
+    ORGANISM_PATTERN,
+    TopicSpec,
+    caisse_topics,
+)
 
 MODES = {
     "securise": BillingMode.BILLING_MODE_SECURISE,
@@ -55,8 +72,6 @@ MODES = {
     "papier": BillingMode.BILLING_MODE_PAPIER,
 }
 OUTPUTS = (FSE_CLASSIFIED, ARL_ISSUED, DOCUMENT_STORED, AID_GRANTED)
-# Events of later issues, validated but not sent yet by this version of the pipeline.
-NOT_YET_SENT = ("decision",)
 
 
 @dataclass
@@ -77,8 +92,9 @@ def coefficient_text(value: float | int) -> str:
     return format(Decimal(str(value)).normalize(), "f")
 
 
-def fse_message(sheet: dict[str, Any]) -> Fse:
+def fse_message(sheet: dict[str, Any], *, rectifies: str = "") -> Fse:
     message = Fse(
+        rectifies=rectifies,
         fse_id=sheet["id"],
         nir=sheet["nir"],
         nir_key=sheet["key"],
@@ -111,8 +127,11 @@ def fse_message(sheet: dict[str, Any]) -> Fse:
     return message
 
 
-def lot_request(world: str, lot: dict[str, Any], on: date, base_dir: Path | None = None) -> SubmitLotRequest:
-    """The lot as a professional's software sends it, with the bytes of its FSE's documents."""
+def lot_request(
+    world: str, lot: dict[str, Any], on: date, base_dir: Path | None = None, *, rectifies: str = ""
+) -> SubmitLotRequest:
+    """The lot as a professional's software sends it, with the bytes of its FSE's documents; a
+    correction's FSE name the rejected one they replace (``rectifies``)."""
     attachments = [
         Attachment(document_id=sheet["document"]["id"], content=content_of(sheet["document"], base_dir))
         for sheet in lot["fse"]
@@ -121,7 +140,11 @@ def lot_request(world: str, lot: dict[str, Any], on: date, base_dir: Path | None
     return SubmitLotRequest(
         world=world,
         received_on=on.isoformat(),
-        lot=Lot(lot_id=lot["id"], ps_id=lot["ps"], fse=[fse_message(sheet) for sheet in lot["fse"]]),
+        lot=Lot(
+            lot_id=lot["id"],
+            ps_id=lot["ps"],
+            fse=[fse_message(sheet, rectifies=rectifies) for sheet in lot["fse"]],
+        ),
         attachments=attachments,
     )
 
@@ -141,6 +164,56 @@ def document_messages(
     return [SubmitDocumentRequest(metadata=submission)] + [
         SubmitDocumentRequest(chunk=content[i : i + CHUNK_BYTES]) for i in range(0, len(content), CHUNK_BYTES)
     ]
+
+
+def pole_topics(world: world_data.WorldData) -> tuple[TopicSpec, ...]:
+    """The caisse topics of every organism of the world (its own and its professionals')."""
+    organisms = sorted({*world.organisms, *(p.organism for p in world.professionals)})
+    return tuple(spec for o in organisms if ORGANISM_PATTERN.match(o) for spec in caisse_topics(o))
+
+
+M = TypeVar("M", bound=Message)
+
+
+def _of(collector: Collector, specs: Sequence[TopicSpec], kind: type[M]) -> list[M]:
+    return [m for spec in specs for m in collector.topic(spec).messages if isinstance(m, kind)]
+
+
+class PoleClient:
+    """The pôle's decisions API (pointage), as the caisse's systems call it."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"})
+
+    async def decide(self, *, world: str, fse: str, outcome: str, technician: str, on: date) -> str | None:
+        """None once decided; else the pôle's reason for refusing (an FSE not litigieuse...)."""
+        body = {
+            "world": world,
+            "fse": fse,
+            "outcome": outcome,
+            "technician": technician,
+            "on": on.isoformat(),
+        }
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(aiohttp.ClientConnectionError),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            stop=stop_after_attempt(30),
+            reraise=True,
+        ):
+            with attempt:
+                async with self._session.post(f"{self.base_url}/api/v1/decisions", json=body) as response:
+                    if response.status == 200:
+                        return None
+                    payload = await response.json(content_type=None)
+                    if response.status in (401, 500):
+                        raise RuntimeError(f"pointage API: HTTP {response.status}: {payload}")
+                    error = payload.get("error", {}) if isinstance(payload, dict) else {}
+                    return f"{error.get('field', '?')}: {error.get('message', response.status)}"
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        await self._session.close()
 
 
 def world_id(name: str) -> str:
@@ -168,7 +241,7 @@ class Replay:
         self.world = world_id(scenario.name)
         self.submissions: list[Submission] = []
         self.refused_documents: dict[str, str] = {}
-        self.skipped: Counter[str] = Counter()
+        self.refused_decisions: dict[str, str] = {}
         self.elapsed_s = 0.0
 
     def _schedule(self) -> tuple[list[date], dict[date, list[Event]]]:
@@ -194,63 +267,65 @@ class Replay:
         finally:
             await pool.close()
         kafka = KafkaFactory(self.endpoints.kafka, client_id="fseflow-replay")
-        await kafka.ensure_topics([CLOCK, *OUTPUTS])
-        collector = Collector(kafka, OUTPUTS, world=self.world, start_from=self.endpoints.read_from)
+        # What the pôles of the world's organisms publish, each on its own caisse topics.
+        self.outputs = (*OUTPUTS, *pole_topics(self.scenario.world))
+        await kafka.ensure_topics([CLOCK, *self.outputs])
+        collector = Collector(kafka, self.outputs, world=self.world, start_from=self.endpoints.read_from)
         producer = kafka.producer()
         channel = grpc.aio.insecure_channel(self.endpoints.ingest_address)
+        pole = PoleClient(self.endpoints.pointage_url, self.endpoints.pointage_api_token)
         await collector.start()
         await producer.start()
         try:
             await asyncio.wait_for(channel.channel_ready(), 30)
-            await self._play(LotIngestServiceStub(channel), producer, kafka, collector)
+            await self._play(LotIngestServiceStub(channel), pole, producer, kafka, collector)
         finally:
+            await pole.close()
             await channel.close()
             await producer.stop()
             await collector.stop()
         self.elapsed_s = time.perf_counter() - started
-        notes = [
-            f"{count} {kind} event(s) validated but not sent: this version of the pipeline ends at "
-            "classification"
-            for kind, count in sorted(self.skipped.items())
-        ]
-        classified = [m for m in collector.topic(FSE_CLASSIFIED).messages if isinstance(m, FseClassified)]
-        notices = [m for m in collector.topic(ARL_ISSUED).messages if isinstance(m, ArlIssued)]
-        stored = [m for m in collector.topic(DOCUMENT_STORED).messages if isinstance(m, DocumentStored)]
-        aids = [m for m in collector.topic(AID_GRANTED).messages if isinstance(m, AidGranted)]
         return results_builder.build(
             self.scenario,
             self.submissions,
-            classified,
-            notices,
-            notes,
-            documents=stored,
-            aids=aids,
+            _of(collector, (FSE_CLASSIFIED,), FseClassified),
+            _of(collector, (ARL_ISSUED,), ArlIssued),
+            documents=_of(collector, (DOCUMENT_STORED,), DocumentStored),
+            aids=_of(collector, (AID_GRANTED,), AidGranted),
+            pole=_of(collector, self.outputs, Message),
             refused_documents=self.refused_documents,
+            refused_decisions=self.refused_decisions,
         )
 
     async def _play(
-        self, stub: LotIngestServiceStub, producer: Any, kafka: KafkaFactory, collector: Collector
+        self,
+        stub: LotIngestServiceStub,
+        pole: PoleClient,
+        producer: Any,
+        kafka: KafkaFactory,
+        collector: Collector,
     ) -> None:
         days, by_day = self._schedule()
         lots_sent = fse_sent = 0
         clock_topic = kafka.names(CLOCK)
         for number, day in enumerate(days, start=1):
             for event in by_day.pop(day, []):
-                if event.kind in NOT_YET_SENT:
-                    self.skipped[event.kind] += 1
-                    continue
                 if event.kind == "document":
                     await self._submit_document(stub, event)
                     continue
+                if event.kind == "decision":
+                    await self._decide(pole, event.body, day)
+                    continue
                 lot = event.body if event.kind == "lot" else event.body["lot"]
+                rectifies = event.body["replaces"] if event.kind == "correction" else ""
                 response = await self._submit(
-                    stub, lot_request(self.world, lot, event.on, self.scenario.base_dir)
+                    stub, lot_request(self.world, lot, event.on, self.scenario.base_dir, rectifies=rectifies)
                 )
                 self.submissions.append(Submission(event, lot, response.arl))
                 lots_sent += 1
                 fse_sent += len(lot["fse"])
             await producer.send([day_closed_record(clock_topic, self.world, day)])
-            await collector.wait_day(day.isoformat(), OUTPUTS, self.day_timeout)
+            await collector.wait_day(day.isoformat(), self.outputs, self.day_timeout)
             if self.progress is not None:
                 self.progress(
                     Progress(
@@ -262,6 +337,18 @@ class Replay:
                         len(collector.topic(FSE_CLASSIFIED).messages),
                     )
                 )
+
+    async def _decide(self, pole: PoleClient, decision: dict[str, Any], day: date) -> None:
+        """A technician's decision, through the pôle's API, on the (business) day of the event."""
+        refused = await pole.decide(
+            world=self.world,
+            fse=decision["fse"],
+            outcome=decision["outcome"],
+            technician=decision.get("technician") or "replay",
+            on=day,
+        )
+        if refused is not None:
+            self.refused_decisions[decision["fse"]] = refused
 
     async def _submit_document(self, stub: LotIngestServiceStub, event: Event) -> None:
         messages = document_messages(self.world, event.body, event.on, self.scenario.base_dir)

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from fseflow.cti.v1.classification_pb2 import Classification, FseClassified, Reason
+from google.protobuf.message import Message
+
+from fseflow.cti.v1.classification_pb2 import FseClassified
 from fseflow.cti.v1.ingest_pb2 import Arl, ArlIssued
+from fseflow.pointage.v1.pointage_pb2 import (
+    AccordsValidated,
+    DocumentMatched,
+    FseDelivered,
+    FseReplaced,
+    LitigieuseDecided,
+    NoticeSent,
+    PaymentMade,
+)
 from fseflow.replay.scenario import Event, Scenario
 from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
+from fseflow.verdicts import classification_name, reason_name
 
 COST_PAPER = 174  # R11: cents per paper sheet
 COST_TRANSMITTED = 27  # R11: cents per transmitted sheet (FSE or dégradé)
@@ -29,14 +41,6 @@ class Submission:
 
 def euros(cents: int) -> float:
     return round(cents / 100, 2)
-
-
-def classification_name(value: int) -> str:
-    return Classification.Name(value).removeprefix("CLASSIFICATION_").lower()
-
-
-def reason_name(value: int) -> str:
-    return Reason.Name(value).removeprefix("REASON_")
 
 
 def _lot_entry(arl: Arl) -> dict[str, Any]:
@@ -68,6 +72,73 @@ def _fse_entry(lot_id: str) -> dict[str, Any]:
     }
 
 
+@dataclass
+class PoleView:
+    """What the pôles published about each FSE (per-caisse topics)."""
+
+    delivered: dict[str, FseDelivered] = field(default_factory=dict)
+    validated: dict[str, tuple[str, str]] = field(default_factory=dict)  # fse -> (validated_on, pay_on)
+    decided: dict[str, LitigieuseDecided] = field(default_factory=dict)
+    replaced: dict[str, FseReplaced] = field(default_factory=dict)
+    paid_on: dict[str, str] = field(default_factory=dict)
+    matched_on: dict[str, str] = field(default_factory=dict)
+    payments: list[PaymentMade] = field(default_factory=list)
+    notices: list[NoticeSent] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, messages: Iterable[Message]) -> PoleView:
+        view = cls()
+        for m in messages:
+            if isinstance(m, FseDelivered):
+                view.delivered[m.fse_id] = m
+            elif isinstance(m, AccordsValidated):
+                for item in m.fse:
+                    view.validated[item.fse_id] = (m.validated_on, item.pay_on)
+            elif isinstance(m, LitigieuseDecided):
+                view.decided[m.fse_id] = m
+            elif isinstance(m, FseReplaced):
+                view.replaced[m.fse_id] = m
+            elif isinstance(m, PaymentMade):
+                view.payments.append(m)
+                for line in m.lines:
+                    view.paid_on[line.fse_id] = m.paid_on
+            elif isinstance(m, DocumentMatched):
+                known = view.matched_on.get(m.fse_id)
+                view.matched_on[m.fse_id] = min(known, m.matched_on) if known else m.matched_on
+            elif isinstance(m, NoticeSent):
+                view.notices.append(m)
+        return view
+
+    def timeline(self, fse_id: str, classification: str) -> dict[str, Any]:
+        """delivered_on, decided_on, status, paid_on, document_matched_on, replaced_by."""
+        delivered = self.delivered.get(fse_id)
+        entry: dict[str, Any] = {
+            "status": _STATUS[classification],
+            "delivered_on": delivered.delivered_on if delivered else None,
+            "decided_on": None,
+            "paid_on": self.paid_on.get(fse_id),
+            "document_matched_on": self.matched_on.get(fse_id),
+        }
+        if classification == "rejet" and delivered is not None:
+            # The national check decided; the pôle takes it on delivery (and Compagnon explains).
+            entry["decided_on"] = delivered.delivered_on
+        if fse_id in self.validated:
+            entry.update(status="validated", decided_on=self.validated[fse_id][0])
+        decided = self.decided.get(fse_id)
+        if decided is not None:
+            entry.update(
+                status="validated" if decided.outcome == "accord" else "rejected",
+                decided_on=decided.decided_on,
+                decided_by=decided.technician,
+            )
+        if entry["paid_on"] is not None:
+            entry["status"] = "paid"
+        replaced = self.replaced.get(fse_id)
+        if replaced is not None:
+            entry.update(status="replaced", replaced_by=replaced.replaced_by)
+        return entry
+
+
 def build(
     scenario: Scenario,
     submissions: Iterable[Submission],
@@ -77,8 +148,11 @@ def build(
     *,
     documents: Iterable[DocumentStored] = (),
     aids: Iterable[AidGranted] = (),
+    pole: Iterable[Message] = (),
     refused_documents: dict[str, str] | None = None,
+    refused_decisions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    view = PoleView.of(pole)
     verdicts = {(c.lot_id, c.fse_id): c for c in classified}
     lots: dict[str, dict[str, Any]] = {}
     fse: dict[str, dict[str, Any]] = {}
@@ -108,11 +182,11 @@ def build(
             entry.update(
                 classification=outcome,
                 reasons=[reason_name(r) for r in verdict.reasons],
-                status=_STATUS[outcome],
                 amount=euros(verdict.amount_cents),
                 cti=verdict.cti,
                 checked_on=verdict.checked_on,
             )
+            entry.update(view.timeline(ident, outcome))
     notices = sorted(
         (
             {
@@ -127,6 +201,25 @@ def build(
         ),
         key=lambda n: (n["on"] or "", n["kind"], n["to"], n["lot"], n["text"]),
     )
+    notices += [
+        {"to": n.ps_id, "kind": n.kind, "on": n.sent_on, "fse": n.fse_id, "lot": None, "text": n.text}
+        for n in view.notices
+    ]
+    notices.sort(key=lambda n: (n["on"] or "", n["kind"], n["to"], n["fse"] or "", n["lot"] or ""))
+    payments = sorted(
+        (
+            {
+                "ps": p.ps_id,
+                "on": p.paid_on,
+                "gross": euros(p.gross_cents),
+                "offset": euros(p.offset_cents),
+                "net": euros(p.net_cents),
+                "fse": [line.fse_id for line in p.lines],
+            }
+            for p in view.payments
+        ),
+        key=lambda p: (p["on"], p["ps"]),
+    )
     counts = Counter(entry["classification"] for entry in fse.values())
     processed = [ident for ident, entry in fse.items() if entry["classification"] is not None]
     cost = sum(COST_PAPER if modes[i] == "papier" else COST_TRANSMITTED for i in processed)
@@ -135,7 +228,7 @@ def build(
         "lots": lots,
         "fse": fse,
         "notices": notices,
-        "payments": [],
+        "payments": payments,
         "aids": sorted(
             (
                 {"ps": a.ps_id, "kind": a.kind, "on": a.granted_on, "amount": euros(a.amount_cents)}
@@ -150,7 +243,7 @@ def build(
             "rejet": counts["rejet"],
             "litigieuse": counts["litigieuse"],
             "lot_refused": sum(1 for e in fse.values() if e["status"] == "lot_refused"),
-            "paid": 0.0,
+            "paid": euros(sum(p.gross_cents for p in view.payments)),
             "recovered": 0.0,
             "cost_caisse": euros(cost),
         },
@@ -161,6 +254,8 @@ def build(
         results["lost"] = missing
     if refused_documents:
         results["documents_refused"] = dict(sorted(refused_documents.items()))
+    if refused_decisions:
+        results["decisions_refused"] = dict(sorted(refused_decisions.items()))
     return results
 
 

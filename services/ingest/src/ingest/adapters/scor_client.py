@@ -9,6 +9,7 @@ import grpc
 
 from fseflow.documents import CHUNK_BYTES
 from fseflow.scor.v1 import scor_pb2, scor_pb2_grpc
+from fseflow.scor_channel import secure_channel
 
 
 class DocumentRefused(ValueError):
@@ -17,15 +18,7 @@ class DocumentRefused(ValueError):
 
 class ScorClient:
     def __init__(self, address: str, *, ca: Path, cert: Path, key: Path) -> None:
-        credentials = grpc.ssl_channel_credentials(ca.read_bytes(), key.read_bytes(), cert.read_bytes())
-        self._channel = grpc.aio.secure_channel(
-            address,
-            credentials,
-            options=[
-                ("grpc.max_send_message_length", 2 * CHUNK_BYTES),
-                ("grpc.max_receive_message_length", 2 * CHUNK_BYTES),
-            ],
-        )
+        self._channel = secure_channel(address, ca=ca, cert=cert, key=key)
         self._stub = scor_pb2_grpc.ScorStoreServiceStub(self._channel)
 
     async def put(self, metadata: scor_pb2.DocumentMetadata, content: bytes) -> scor_pb2.DocumentInfo:

@@ -7,6 +7,7 @@ in the transaction that also records which events the batch handled (idempotency
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from fseflow.db import Conn
 from fseflow.idempotency import outputs_table_ddl
@@ -40,7 +41,11 @@ MIGRATIONS = [
         count integer NOT NULL,
         PRIMARY KEY (world, nir, day)
     );
+    """,
+    # A litigieuse decided accord counts for later duplicates only from the day after the decision.
     """
+    ALTER TABLE national_check.accorded_acts ADD COLUMN counts_from date NOT NULL DEFAULT '0001-01-01';
+    """,
 ]
 
 PatientKey = tuple[str, str]  # world, nir
@@ -125,12 +130,13 @@ async def known_prescribers(conn: Conn, keys: Iterable[tuple[str, str]]) -> set[
 async def batch_memory(conn: Conn, acts: Iterable[AccordKey], ais3_days: Iterable[CountKey]) -> BatchMemory:
     """The cross-FSE state for exactly the keys this batch touches."""
     act_keys = set(acts)
-    accorded: set[AccordKey] = set()
+    accorded: dict[AccordKey, date] = {}
     if act_keys:
         worlds, pss, nirs, days, codes = _columns(act_keys, 5)
         rows = await conn.fetch(
             """
-            SELECT a.world, a.ps_id, a.nir, a.act_on, a.code FROM national_check.accorded_acts a
+            SELECT a.world, a.ps_id, a.nir, a.act_on, a.code, a.counts_from
+            FROM national_check.accorded_acts a
             JOIN unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::text[])
                 AS k(world, ps_id, nir, act_on, code)
               ON a.world = k.world AND a.ps_id = k.ps_id AND a.nir = k.nir
@@ -142,7 +148,9 @@ async def batch_memory(conn: Conn, acts: Iterable[AccordKey], ais3_days: Iterabl
             days,
             codes,
         )
-        accorded = {(r["world"], r["ps_id"], r["nir"], r["act_on"], r["code"]) for r in rows}
+        accorded = {
+            (r["world"], r["ps_id"], r["nir"], r["act_on"], r["code"]): r["counts_from"] for r in rows
+        }
     counts: dict[CountKey, int] = {}
     day_keys = set(ais3_days)
     if day_keys:
@@ -161,21 +169,30 @@ async def batch_memory(conn: Conn, acts: Iterable[AccordKey], ais3_days: Iterabl
     return BatchMemory(accorded, counts)
 
 
+async def save_accorded(conn: Conn, acts: Iterable[tuple[AccordKey, date]]) -> None:
+    """Upsert accorded acts; an act keeps the earliest day from which it counts."""
+    rows = [(*key, counts_from) for key, counts_from in acts]
+    if not rows:
+        return
+    worlds, pss, nirs, days, codes, counts_from = _columns(rows, 6)
+    await conn.execute(
+        """
+        INSERT INTO national_check.accorded_acts (world, ps_id, nir, act_on, code, counts_from)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::text[], $6::date[])
+        ON CONFLICT (world, ps_id, nir, act_on, code)
+        DO UPDATE SET counts_from = LEAST(accorded_acts.counts_from, EXCLUDED.counts_from)
+        """,
+        worlds,
+        pss,
+        nirs,
+        days,
+        codes,
+        counts_from,
+    )
+
+
 async def save_memory(conn: Conn, memory: BatchMemory) -> None:
-    if memory.new_accorded:
-        worlds, pss, nirs, days, codes = _columns(memory.new_accorded, 5)
-        await conn.execute(
-            """
-            INSERT INTO national_check.accorded_acts (world, ps_id, nir, act_on, code)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::text[])
-            ON CONFLICT DO NOTHING
-            """,
-            worlds,
-            pss,
-            nirs,
-            days,
-            codes,
-        )
+    await save_accorded(conn, ((key, memory.counts_from(key)) for key in memory.new_accorded))
     if memory.changed_counts:
         keys = list(memory.changed_counts)
         worlds, nirs, days = _columns(keys, 3)

@@ -24,21 +24,21 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66seflow/claims/v1/claims.proto\x12\x11\x66seflow.claims.v1\"W\n\x07\x41\x63tLine\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0b\x63oefficient\x18\x02 \x01(\t\x12\x14\n\x0cperformed_on\x18\x03 \x01(\t\x12\x13\n\x0b\x63omplements\x18\x04 \x03(\t\"A\n\x0b\x44ocumentRef\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07quality\x18\x03 \x01(\t\"\xbd\x02\n\x03\x46se\x12\x0e\n\x06\x66se_id\x18\x01 \x01(\t\x12\x0b\n\x03nir\x18\x02 \x01(\t\x12\x0f\n\x07nir_key\x18\x03 \x01(\t\x12,\n\x04mode\x18\x04 \x01(\x0e\x32\x1e.fseflow.claims.v1.BillingMode\x12\x12\n\nprescriber\x18\x05 \x01(\t\x12\x15\n\rprescribed_on\x18\x06 \x01(\t\x12(\n\x04\x61\x63ts\x18\x07 \x03(\x0b\x32\x1a.fseflow.claims.v1.ActLine\x12\x0b\n\x03\x61ld\x18\x08 \x01(\x08\x12\x1c\n\x14signature_impossible\x18\t \x01(\x08\x12\x10\n\x08\x64si_sent\x18\n \x01(\x08\x12\x16\n\x0esuite_de_soins\x18\x0b \x01(\x08\x12\x30\n\x08\x64ocument\x18\x0c \x01(\x0b\x32\x1e.fseflow.claims.v1.DocumentRef\"I\n\x03Lot\x12\x0e\n\x06lot_id\x18\x01 \x01(\t\x12\r\n\x05ps_id\x18\x02 \x01(\t\x12#\n\x03\x66se\x18\x03 \x03(\x0b\x32\x16.fseflow.claims.v1.Fse*y\n\x0b\x42illingMode\x12\x1c\n\x18\x42ILLING_MODE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42ILLING_MODE_SECURISE\x10\x01\x12\x18\n\x14\x42ILLING_MODE_DEGRADE\x10\x02\x12\x17\n\x13\x42ILLING_MODE_PAPIER\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66seflow/claims/v1/claims.proto\x12\x11\x66seflow.claims.v1\"W\n\x07\x41\x63tLine\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0b\x63oefficient\x18\x02 \x01(\t\x12\x14\n\x0cperformed_on\x18\x03 \x01(\t\x12\x13\n\x0b\x63omplements\x18\x04 \x03(\t\"A\n\x0b\x44ocumentRef\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07quality\x18\x03 \x01(\t\"\xd0\x02\n\x03\x46se\x12\x0e\n\x06\x66se_id\x18\x01 \x01(\t\x12\x0b\n\x03nir\x18\x02 \x01(\t\x12\x0f\n\x07nir_key\x18\x03 \x01(\t\x12,\n\x04mode\x18\x04 \x01(\x0e\x32\x1e.fseflow.claims.v1.BillingMode\x12\x12\n\nprescriber\x18\x05 \x01(\t\x12\x15\n\rprescribed_on\x18\x06 \x01(\t\x12(\n\x04\x61\x63ts\x18\x07 \x03(\x0b\x32\x1a.fseflow.claims.v1.ActLine\x12\x0b\n\x03\x61ld\x18\x08 \x01(\x08\x12\x1c\n\x14signature_impossible\x18\t \x01(\x08\x12\x10\n\x08\x64si_sent\x18\n \x01(\x08\x12\x16\n\x0esuite_de_soins\x18\x0b \x01(\x08\x12\x30\n\x08\x64ocument\x18\x0c \x01(\x0b\x32\x1e.fseflow.claims.v1.DocumentRef\x12\x11\n\trectifies\x18\r \x01(\t\"I\n\x03Lot\x12\x0e\n\x06lot_id\x18\x01 \x01(\t\x12\r\n\x05ps_id\x18\x02 \x01(\t\x12#\n\x03\x66se\x18\x03 \x03(\x0b\x32\x16.fseflow.claims.v1.Fse*y\n\x0b\x42illingMode\x12\x1c\n\x18\x42ILLING_MODE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42ILLING_MODE_SECURISE\x10\x01\x12\x18\n\x14\x42ILLING_MODE_DEGRADE\x10\x02\x12\x17\n\x13\x42ILLING_MODE_PAPIER\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fseflow.claims.v1.claims_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BILLINGMODE']._serialized_start=604
-  _globals['_BILLINGMODE']._serialized_end=725
+  _globals['_BILLINGMODE']._serialized_start=623
+  _globals['_BILLINGMODE']._serialized_end=744
   _globals['_ACTLINE']._serialized_start=53
   _globals['_ACTLINE']._serialized_end=140
   _globals['_DOCUMENTREF']._serialized_start=142
   _globals['_DOCUMENTREF']._serialized_end=207
   _globals['_FSE']._serialized_start=210
-  _globals['_FSE']._serialized_end=527
-  _globals['_LOT']._serialized_start=529
-  _globals['_LOT']._serialized_end=602
+  _globals['_FSE']._serialized_end=546
+  _globals['_LOT']._serialized_start=548
+  _globals['_LOT']._serialized_end=621
 # @@protoc_insertion_point(module_scope)

@@ -41,7 +41,7 @@ class DocumentRef(_message.Message):
     def __init__(self, document_id: _Optional[str] = ..., kind: _Optional[str] = ..., quality: _Optional[str] = ...) -> None: ...
 
 class Fse(_message.Message):
-    __slots__ = ("fse_id", "nir", "nir_key", "mode", "prescriber", "prescribed_on", "acts", "ald", "signature_impossible", "dsi_sent", "suite_de_soins", "document")
+    __slots__ = ("fse_id", "nir", "nir_key", "mode", "prescriber", "prescribed_on", "acts", "ald", "signature_impossible", "dsi_sent", "suite_de_soins", "document", "rectifies")
     FSE_ID_FIELD_NUMBER: _ClassVar[int]
     NIR_FIELD_NUMBER: _ClassVar[int]
     NIR_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +54,7 @@ class Fse(_message.Message):
     DSI_SENT_FIELD_NUMBER: _ClassVar[int]
     SUITE_DE_SOINS_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    RECTIFIES_FIELD_NUMBER: _ClassVar[int]
     fse_id: str
     nir: str
     nir_key: str
@@ -66,7 +67,8 @@ class Fse(_message.Message):
     dsi_sent: bool
     suite_de_soins: bool
     document: DocumentRef
-    def __init__(self, fse_id: _Optional[str] = ..., nir: _Optional[str] = ..., nir_key: _Optional[str] = ..., mode: _Optional[_Union[BillingMode, str]] = ..., prescriber: _Optional[str] = ..., prescribed_on: _Optional[str] = ..., acts: _Optional[_Iterable[_Union[ActLine, _Mapping]]] = ..., ald: _Optional[bool] = ..., signature_impossible: _Optional[bool] = ..., dsi_sent: _Optional[bool] = ..., suite_de_soins: _Optional[bool] = ..., document: _Optional[_Union[DocumentRef, _Mapping]] = ...) -> None: ...
+    rectifies: str
+    def __init__(self, fse_id: _Optional[str] = ..., nir: _Optional[str] = ..., nir_key: _Optional[str] = ..., mode: _Optional[_Union[BillingMode, str]] = ..., prescriber: _Optional[str] = ..., prescribed_on: _Optional[str] = ..., acts: _Optional[_Iterable[_Union[ActLine, _Mapping]]] = ..., ald: _Optional[bool] = ..., signature_impossible: _Optional[bool] = ..., dsi_sent: _Optional[bool] = ..., suite_de_soins: _Optional[bool] = ..., document: _Optional[_Union[DocumentRef, _Mapping]] = ..., rectifies: _Optional[str] = ...) -> None: ...
 
 class Lot(_message.Message):
     __slots__ = ("lot_id", "ps_id", "fse")

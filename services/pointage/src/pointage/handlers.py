@@ -1,0 +1,549 @@
+"""The departmental pôle's use cases (R3-R9, R11, R16).
+
+- ``Intake`` (a stream processor over cti.fse-classified and scor.document-stored, both keyed
+  by FSE id): stores FSE and documents, matches them whatever their order of arrival, and
+  records the DayMarks of its inputs.
+- ``DayCloser``: once a business day D has gone through every partition of both inputs, the
+  pôle's day is done in one transaction: accords delivered on D validated, payments due by D
+  made, FSE checked by D delivered (with Compagnon notices and replacements by corrections),
+  matches of D+1 published, then a DayMark closes D on each caisse topic.
+- ``Decisions``: a technician's decisions (console or API): a litigieuse decided, or the
+  day's accords validated in one action.
+
+Outputs go through the transactional outbox: a crash never loses nor doubles them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+from google.protobuf.message import Message
+
+from fseflow import outbox
+from fseflow.business_clock import ClockFollower
+from fseflow.calendar import parse_day
+from fseflow.claims.v1.claims_pb2 import BillingMode, Fse
+from fseflow.clock.v1.clock_pb2 import DayMark
+from fseflow.codec import Envelope
+from fseflow.cti.v1.classification_pb2 import FseClassified
+from fseflow.db import Conn
+from fseflow.dead_letters import dead_letter
+from fseflow.kafka.base import OutRecord
+from fseflow.kafka.factory import KafkaFactory
+from fseflow.outbox import OutboxRelay
+from fseflow.pointage.v1.pointage_pb2 import (
+    DecisionRecorded,
+    DocumentMatched,
+    FseDelivered,
+    FseReplaced,
+    LitigieuseDecided,
+    NoticeSent,
+    PaymentLine,
+    PaymentMade,
+)
+from fseflow.scor.v1.scor_pb2 import DocumentStored
+from fseflow.streams import HandlerResult
+from fseflow.topics import ORGANISM_PATTERN, caisse_topics
+from fseflow.verdicts import classification_name, reason_name
+from pointage import metrics
+from pointage.adapters import postgres as pg
+from pointage.adapters.events import PoleEvents
+from pointage.domain import compagnon, timeline
+
+log = logging.getLogger(__name__)
+SERVICE = "pointage"
+AUTOMATIC = "automatic"
+PAPER = BillingMode.BILLING_MODE_PAPIER
+ELECTRONIC = (BillingMode.BILLING_MODE_SECURISE, BillingMode.BILLING_MODE_DEGRADE)
+
+
+class MalformedEvent(ValueError):
+    pass
+
+
+def fse_row(event: FseClassified) -> tuple[object, ...]:
+    if not ORGANISM_PATTERN.match(event.ps_organism):
+        raise MalformedEvent(f"ps_organism: {event.ps_organism!r} is not RR-CCC")
+    try:
+        received_on = parse_day(event.received_on)
+        checked_on = parse_day(event.checked_on)
+    except ValueError as exc:
+        raise MalformedEvent(f"received_on/checked_on: {exc}") from exc
+    fse = event.fse
+    return (
+        event.world,
+        event.fse_id,
+        event.lot_id,
+        event.ps_id,
+        event.ps_organism,
+        event.patient_organism,
+        event.cti,
+        fse.nir,
+        fse.mode,
+        received_on,
+        checked_on,
+        classification_name(event.classification),
+        " ".join(reason_name(r) for r in event.reasons),
+        event.amount_cents,
+        len(fse.acts),
+        fse.rectifies,
+        fse.SerializeToString(),
+    )
+
+
+def document_row(event: DocumentStored) -> tuple[object, ...]:
+    info = event.document
+    meta = info.metadata
+    try:
+        received_on = parse_day(meta.received_on)
+    except ValueError as exc:
+        raise MalformedEvent(f"document.metadata.received_on: {exc}") from exc
+    if not meta.fse_id:
+        raise MalformedEvent("document.metadata.fse_id: empty")
+    return (meta.world, meta.document_id, meta.fse_id, meta.ps_id, meta.kind, received_on, info.exploitable)
+
+
+class Intake:
+    def __init__(self, pool: asyncpg.Pool, closer: DayCloser, dlq_topic: str) -> None:
+        self.pool = pool
+        self.closer = closer
+        self.dlq_topic = dlq_topic
+
+    async def __call__(self, envelopes: list[Envelope[Message]]) -> HandlerResult:
+        fse_rows: list[tuple[object, ...]] = []
+        document_rows: list[tuple[object, ...]] = []
+        marks: list[pg.MarkRow] = []
+        dead: list[OutRecord] = []
+        for envelope in envelopes:
+            message = envelope.message
+            try:
+                if type(message) is FseClassified:
+                    fse_rows.append(fse_row(message))
+                elif type(message) is DocumentStored:
+                    document_rows.append(document_row(message))
+                elif type(message) is DayMark:
+                    marks.append(
+                        (
+                            message.world,
+                            parse_day(message.day),
+                            envelope.record.topic,
+                            envelope.record.partition,
+                            message.source_partition,
+                            message.source_partitions,
+                        )
+                    )
+            except (MalformedEvent, ValueError) as exc:
+                dead.append(
+                    dead_letter(
+                        service=SERVICE,
+                        dlq_topic=self.dlq_topic,
+                        record=envelope.record,
+                        error=exc,
+                        event=envelope.event_id,
+                    )
+                )
+        async with self.pool.acquire() as conn, conn.transaction():
+            new_fse = await pg.add_fse(conn, fse_rows)
+            new_documents = await pg.add_documents(conn, document_rows)
+            matched = await pg.match(conn, new_fse + new_documents)
+            await pg.add_marks(conn, marks)
+        metrics.FSE_RECEIVED.inc(len(new_fse))
+        metrics.DOCUMENTS_RECEIVED.inc(len(new_documents))
+        metrics.MATCHED.inc(matched)
+        for world in sorted({mark[0] for mark in marks}):
+            await self.closer.close_ready_days(world)
+        return HandlerResult(records=dead)
+
+
+@dataclass
+class DaySummary:
+    delivered: int = 0
+    validated: int = 0
+    paid: int = 0
+    matched: int = 0
+    notices: int = 0
+    replaced: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "delivered": self.delivered,
+            "validated": self.validated,
+            "paid": self.paid,
+            "matched": self.matched,
+        }
+
+
+class DayCloser:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        events: PoleEvents,
+        relay: OutboxRelay,
+        kafka: KafkaFactory,
+        inputs: dict[str, int],
+    ) -> None:
+        self.pool = pool
+        self.events = events
+        self.relay = relay
+        self.kafka = kafka
+        # physical input topic -> partitions: a day is complete once all have its marks
+        self.inputs = inputs
+        self._topics_ready: set[str] = set()
+
+    async def close_ready_days(self, world: str) -> list[date]:
+        closed = []
+        while True:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await pg.lock_world(conn, world)
+                day = await pg.next_complete_day(conn, world, self.inputs)
+                if day is None:
+                    break
+                summary = await self.close_day(conn, world, day)
+            closed.append(day)
+            await self.relay.flush()
+            log.info("world %s: pôle day %s closed: %s", world, day, summary)
+        return closed
+
+    async def _ensure_topics(self, organisms: list[str]) -> None:
+        missing = [o for o in organisms if o not in self._topics_ready]
+        if missing:
+            await self.kafka.ensure_topics([spec for o in missing for spec in caisse_topics(o)])
+            self._topics_ready.update(missing)
+
+    async def close_day(self, conn: Conn, world: str, day: date) -> DaySummary:
+        summary = DaySummary()
+        records: list[OutRecord] = []
+        delivered_on = timeline.delivery_day(day)
+        organisms = [o for o in await pg.organisms(conn, world) if ORGANISM_PATTERN.match(o)]
+        await self._ensure_topics(organisms)
+
+        # 1. The accords delivered today not validated by a technician: validated together (R4).
+        validated = await pg.validate_accords(
+            conn,
+            world,
+            validated_on=day,
+            by=AUTOMATIC,
+            pay_on=timeline.payment_day(day, paper=False, received_on=day),
+            paper_mode=PAPER,
+        )
+        records += self._validated_records(world, day, AUTOMATIC, validated)
+        summary.validated = len(validated)
+
+        # 2. Payments due: one per professional (R4).
+        for payment in await pg.pay_due(conn, world, day):
+            records.append(
+                self.events.payment(
+                    PaymentMade(
+                        world=world,
+                        organism=payment.organism,
+                        payment_id=payment.payment_id,
+                        ps_id=payment.ps_id,
+                        paid_on=day.isoformat(),
+                        gross_cents=payment.gross_cents,
+                        offset_cents=0,
+                        net_cents=payment.gross_cents,
+                        lines=[PaymentLine(fse_id=f, amount_cents=a) for f, a in payment.lines],
+                    )
+                )
+            )
+            summary.paid += len(payment.lines)
+
+        # 3. Today's checked FSE delivered to their pôle tomorrow, in three groups (R3).
+        delivered = await pg.deliver(conn, world, day, delivered_on)
+        members = await pg.compagnon_members(conn, world) if delivered else set()
+        acts: Counter[tuple[str, int, int]] = Counter()
+        corrections = []
+        for row in delivered:
+            paper = row["mode"] == PAPER
+            reasons = row["reasons"].split()
+            records.append(
+                self.events.delivered(
+                    FseDelivered(
+                        world=world,
+                        fse_id=row["fse_id"],
+                        lot_id=row["lot_id"],
+                        ps_id=row["ps_id"],
+                        organism=row["organism"],
+                        patient_organism=row["patient_organism"],
+                        cti=row["cti"],
+                        received_on=row["received_on"].isoformat(),
+                        delivered_on=delivered_on.isoformat(),
+                        classification=row["classification"],
+                        reasons=reasons,
+                        amount_cents=row["amount_cents"],
+                        mode=row["mode"],
+                        acts=row["acts"],
+                        cost_cents=timeline.cost_cents(paper=paper),
+                        rectifies=row["rectifies"],
+                    )
+                )
+            )
+            acts[(row["ps_id"], row["received_on"].year, row["mode"])] += row["acts"]
+            if row["rectifies"]:
+                corrections.append((row["rectifies"], row["fse_id"]))
+            if row["classification"] == "rejet" and row["ps_id"] in members:
+                records.append(
+                    self._notice(
+                        world,
+                        row["organism"],
+                        row["ps_id"],
+                        row["fse_id"],
+                        delivered_on,
+                        compagnon.rejet_notice(row["fse_id"], reasons),
+                    )
+                )
+                summary.notices += 1
+        summary.delivered = len(delivered)
+        await pg.count_acts(conn, world, dict(acts))
+        for row in await pg.replace(conn, world, corrections, delivered_on):
+            records.append(
+                self.events.replaced(
+                    FseReplaced(
+                        world=world,
+                        organism=row["organism"],
+                        fse_id=row["fse_id"],
+                        replaced_by=row["by"],
+                        replaced_on=delivered_on.isoformat(),
+                    )
+                )
+            )
+            summary.replaced += 1
+
+        # 4. Pointage: documents matched tomorrow (R8, R16).
+        await pg.match_day_receipts(conn, world, day)
+        for row in await pg.publish_matches(conn, world, delivered_on):
+            records.append(
+                self.events.matched(
+                    DocumentMatched(
+                        world=world,
+                        organism=row["organism"],
+                        fse_id=row["fse_id"],
+                        document_id=row["document_id"],
+                        matched_on=row["matched_on"].isoformat(),
+                    )
+                )
+            )
+            summary.matched += 1
+
+        await outbox.add(conn, pg.OUTBOX, records)
+        await outbox.add(
+            conn, pg.OUTBOX, self.events.day_closed(world, day.isoformat(), organisms), after=True
+        )
+        await pg.record_closed_day(conn, world, day, summary.counts())
+        metrics.DAYS_CLOSED.inc()
+        metrics.DELIVERED.inc(summary.delivered)
+        metrics.VALIDATED.labels(AUTOMATIC).inc(summary.validated)
+        metrics.PAID.inc(summary.paid)
+        metrics.NOTICES.inc(summary.notices)
+        return summary
+
+    def _validated_records(
+        self, world: str, day: date, by: str, rows: list[asyncpg.Record]
+    ) -> list[OutRecord]:
+        per_organism: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for row in rows:
+            per_organism[row["organism"]].append((row["fse_id"], row["pay_on"].isoformat()))
+        return [
+            record
+            for organism, fse in sorted(per_organism.items())
+            for record in self.events.validated(world, organism, day.isoformat(), by, fse)
+        ]
+
+    def _notice(self, world: str, organism: str, ps_id: str, fse_id: str, on: date, text: str) -> OutRecord:
+        return self.events.notice(
+            NoticeSent(
+                world=world,
+                organism=organism,
+                ps_id=ps_id,
+                kind="compagnon",
+                sent_on=on.isoformat(),
+                fse_id=fse_id,
+                text=text,
+            )
+        )
+
+
+class DecisionRefused(Exception):
+    """A decision that cannot be taken: HTTP ``status``, the ``field`` at fault and why."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.status = status
+        self.field = field
+        self.message = message
+
+
+OUTCOMES = ("accord", "rejet")
+
+
+class Decisions:
+    """A technician's decisions: the same use cases for the console and the API (R4, R5)."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, closer: DayCloser, relay: OutboxRelay, clock: ClockFollower
+    ) -> None:
+        self.pool = pool
+        self.closer = closer
+        self.events = closer.events
+        self.relay = relay
+        self.clock = clock
+        # One world's decisions at a time in this process: the outbox keeps their order.
+        self._lock = asyncio.Lock()
+
+    def decision_day(self, world: str, on: date | None) -> date:
+        """The day a decision takes effect: the one given (a replay), else the world's open day."""
+        if on is not None:
+            return on
+        open_day = self.clock.open_day(world)
+        if open_day is None:
+            raise DecisionRefused(409, "world", f"world {world!r} has no closed business day yet")
+        return open_day
+
+    async def decide(
+        self,
+        *,
+        world: str,
+        fse_id: str,
+        outcome: str,
+        technician: str,
+        on: date | None = None,
+        organism: str | None = None,
+    ) -> dict[str, object]:
+        if outcome not in OUTCOMES:
+            raise DecisionRefused(400, "outcome", f"{outcome!r} is not one of {', '.join(OUTCOMES)}")
+        if not technician:
+            raise DecisionRefused(400, "technician", "required")
+        day = self.decision_day(world, on)
+        async with self._lock:
+            async with self.pool.acquire() as conn, conn.transaction():
+                row = await pg.fse_for_update(conn, world, fse_id)
+                if row is None or (organism is not None and row["organism"] != organism):
+                    raise DecisionRefused(404, "fse", f"no FSE {fse_id!r} in this pôle")
+                if row["state"] != pg.PENDING_REVIEW:
+                    if _same_decision(row, outcome, technician):
+                        return _decision_view(row, already=True)
+                    raise DecisionRefused(
+                        409, "fse", f"FSE {fse_id} is {row['state']}, not waiting for a technician's decision"
+                    )
+                if row["delivered_on"] > day:
+                    raise DecisionRefused(
+                        409, "on", f"FSE {fse_id} reaches the pôle on {row['delivered_on']}, after {day}"
+                    )
+                records = await self._decide(conn, row, outcome, technician, day)
+                await outbox.add(conn, pg.OUTBOX, records)
+                decided = await pg.fse(conn, world, fse_id)
+            await self.relay.flush()
+        metrics.DECIDED.labels(outcome).inc()
+        assert decided is not None
+        return _decision_view(decided, already=False)
+
+    async def _decide(
+        self, conn: Conn, row: asyncpg.Record, outcome: str, technician: str, day: date
+    ) -> list[OutRecord]:
+        world, fse_id, organism = row["world"], row["fse_id"], row["organism"]
+        accord = outcome == "accord"
+        pay_on = (
+            timeline.payment_day(day, paper=row["mode"] == PAPER, received_on=row["received_on"])
+            if accord
+            else None
+        )
+        await pg.decide(
+            conn,
+            world,
+            fse_id,
+            state=pg.VALIDATED if accord else pg.REJECTED,
+            decided_on=day,
+            by=technician,
+            pay_on=pay_on,
+        )
+        fse = Fse.FromString(row["fse"])
+        records = [
+            self.events.decided(
+                LitigieuseDecided(
+                    world=world,
+                    organism=organism,
+                    fse_id=fse_id,
+                    outcome=outcome,
+                    decided_on=day.isoformat(),
+                    technician=technician,
+                    pay_on=pay_on.isoformat() if pay_on else "",
+                )
+            ),
+            self.events.decision_recorded(
+                DecisionRecorded(
+                    world=world,
+                    fse_id=fse_id,
+                    outcome=outcome,
+                    decided_on=day.isoformat(),
+                    ps_id=row["ps_id"],
+                    nir=row["nir"],
+                    acts=fse.acts,
+                )
+            ),
+        ]
+        if not accord and row["ps_id"] in await pg.compagnon_members(conn, world):
+            records.append(
+                self.closer._notice(
+                    world,
+                    organism,
+                    row["ps_id"],
+                    fse_id,
+                    day,
+                    compagnon.decided_rejet_notice(fse_id, row["reasons"].split(), technician),
+                )
+            )
+            metrics.NOTICES.inc()
+        return records
+
+    async def validate_all(
+        self, *, world: str, organism: str, technician: str, on: date | None = None
+    ) -> dict[str, object]:
+        """The "validate all accords" action: one statement for the organism's delivered accords."""
+        if not ORGANISM_PATTERN.match(organism):
+            raise DecisionRefused(400, "organism", f"{organism!r} is not RR-CCC")
+        if not technician:
+            raise DecisionRefused(400, "technician", "required")
+        day = self.decision_day(world, on)
+        async with self._lock:
+            async with self.pool.acquire() as conn, conn.transaction():
+                rows = await pg.validate_accords(
+                    conn,
+                    world,
+                    validated_on=day,
+                    by=technician,
+                    pay_on=timeline.payment_day(day, paper=False, received_on=day),
+                    paper_mode=PAPER,
+                    organism=organism,
+                )
+                await outbox.add(
+                    conn, pg.OUTBOX, self.closer._validated_records(world, day, technician, rows)
+                )
+            await self.relay.flush()
+        metrics.VALIDATED.labels("technician").inc(len(rows))
+        return {"world": world, "organism": organism, "validated_on": day.isoformat(), "validated": len(rows)}
+
+
+def _same_decision(row: asyncpg.Record, outcome: str, technician: str) -> bool:
+    """A decision sent again (a retried request) is answered, not refused."""
+    if row["decided_by"] != technician:
+        return False
+    if outcome == "accord":
+        return bool(row["state"] in (pg.VALIDATED, pg.PAID))
+    return bool(row["state"] in (pg.REJECTED, pg.REPLACED))
+
+
+def _decision_view(row: asyncpg.Record, *, already: bool) -> dict[str, object]:
+    return {
+        "world": row["world"],
+        "fse": row["fse_id"],
+        "state": row["state"],
+        "decided_on": row["decided_on"].isoformat() if row["decided_on"] else None,
+        "decided_by": row["decided_by"],
+        "pay_on": row["pay_on"].isoformat() if row["pay_on"] else None,
+        "already_decided": already,
+    }

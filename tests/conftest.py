@@ -69,6 +69,11 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         stack.down(state)
 
 
+def comparable(results: dict[str, object]) -> dict[str, object]:
+    """Results without the world id (each replay runs in a fresh namespace)."""
+    return {k: v for k, v in results.items() if k != "world"}
+
+
 def run(coroutine: object) -> object:
     """Run a coroutine from a synchronous test."""
     return asyncio.run(coroutine)  # type: ignore[arg-type]

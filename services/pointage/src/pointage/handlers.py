@@ -254,7 +254,7 @@ class DayCloser:
             summary.paid += len(payment.lines)
 
         # 3. Today's checked FSE delivered to their pôle tomorrow, in three groups (R3).
-        delivered = await pg.deliver(conn, world, day, delivered_on)
+        delivered = sorted(await pg.deliver(conn, world, day, delivered_on), key=lambda r: r["fse_id"])
         members = await pg.compagnon_members(conn, world) if delivered else set()
         acts: Counter[tuple[str, int, int]] = Counter()
         corrections = []

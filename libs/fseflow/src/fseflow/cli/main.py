@@ -379,6 +379,57 @@ def replay(
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
+# -- a caisse's flow -------------------------------------------------------------------------------
+
+
+def _print_flushed(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def subscribe(
+    organism: Annotated[str, typer.Argument(help="The organism (RR-CCC), e.g. 01-331")],
+    kind: Annotated[
+        list[str] | None, typer.Option(help="Only these topics of the family (fse, decisions, payments...)")
+    ] = None,
+    world: Annotated[str | None, typer.Option(help="Only this world's events")] = None,
+    from_beginning: Annotated[bool, typer.Option(help="Replay the topics from their start")] = False,
+    idle_exit: Annotated[
+        float | None, typer.Option(help="Exit after this many seconds without an event (default: never)")
+    ] = None,
+    days: Annotated[bool, typer.Option(help="Also print the pôle's day closures")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per event")] = False,
+) -> None:
+    """Print one organism's flow live, from its own caisse.RR-CCC.* topics only."""
+    from fseflow.kafka.factory import KafkaFactory
+    from fseflow.subscribe import subscribe as run_subscription
+
+    try:
+        topics.check_organism(organism)
+        for name in kind or ():
+            topics.caisse_topic(organism, name)
+    except (ValueError, KeyError) as exc:
+        err.print(f"[red]{exc}: kinds are {', '.join(topics.CAISSE_KINDS)}")
+        raise typer.Exit(2) from None
+    with running_system(start_if_missing=False) as system:
+        kafka = KafkaFactory(system.kafka, f"fseflow-subscribe-{organism}")
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(
+                run_subscription(
+                    kafka,
+                    organism,
+                    kinds=kind or topics.CAISSE_KINDS,
+                    world=world,
+                    start_from="beginning" if from_beginning else system.read_from,
+                    idle_exit_s=idle_exit,
+                    show_days=days,
+                    as_json=as_json,
+                    write=_print_flushed,
+                )
+            )
+
+
 # -- demo -----------------------------------------------------------------------------------------
 
 

@@ -285,7 +285,7 @@ class Replay:
             await producer.stop()
             await collector.stop()
         self.elapsed_s = time.perf_counter() - started
-        return results_builder.build(
+        results = results_builder.build(
             self.scenario,
             self.submissions,
             _of(collector, (FSE_CLASSIFIED,), FseClassified),
@@ -296,6 +296,9 @@ class Replay:
             refused_documents=self.refused_documents,
             refused_decisions=self.refused_decisions,
         )
+        # The namespace the replay ran in: `fseflow subscribe 01-331 --world ...` shows it live.
+        results["world"] = self.world
+        return results
 
     async def _play(
         self,

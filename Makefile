@@ -21,6 +21,13 @@ $(UV):
 setup: $(UV) ## Install Python deps (uv workspace, locked) into .venv
 	$(UV) sync --all-packages --locked --python python3.11
 
+.PHONY: browser
+browser: ## Install Debian's chromium for the console's browser test (root or sudo; never a downloaded browser)
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	@chromium --version
+
 .PHONY: proto
 proto: ## Regenerate Python code from proto/ (never edit the generated files)
 	rm -rf $(patsubst proto/%,$(PROTO_OUT)/%,$(sort $(dir $(PROTO_FILES))))

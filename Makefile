@@ -82,6 +82,7 @@ demo: setup ## Set up, then generate a seeded world, replay it and print the sum
 .PHONY: bench
 bench: ## Throughput and latency benchmark (SubmitLot -> classified) with the raw broker baseline
 	$(FSEFLOW) bench --out bench-results.json
+	$(FSEFLOW) pointage bench --out bench-pointage-results.json
 
 .PHONY: bench-scor
 bench-scor: ## Scor put/get of 2,000 documents of 200 KB: plain files vs storage engine vs service

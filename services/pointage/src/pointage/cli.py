@@ -80,3 +80,26 @@ def add(
         out.print(
             "no development CA here: give the console the technician's certificate in TECHNICIAN_CERTS_DIR"
         )
+
+
+@app.command("bench")
+def bench(
+    accords: Annotated[int, typer.Option(help="Accords of one organism validated in one action")] = 100_000,
+    matches: Annotated[int, typer.Option(help="FSE (and as many documents) to match")] = 1_000_000,
+    out_path: Annotated[Path, typer.Option("--out", help="JSON figures")] = Path(
+        "bench-pointage-results.json"
+    ),
+) -> None:
+    """Bulk validation and matching throughput, each with the raw baseline of the same run."""
+    import json
+
+    # Imported here: the command line loads this plugin while it is itself being imported.
+    from fseflow.cli.main import running_system
+    from pointage.bench import PoleBenchConfig, run
+
+    with running_system(start_if_missing=True) as system:
+        figures = asyncio.run(
+            run(system.kafka, system.database_url, PoleBenchConfig(accords=accords, matches=matches), err)
+        )
+    out_path.write_text(json.dumps(figures, indent=2) + "\n")
+    err.print(f"figures written to {out_path}")

@@ -80,7 +80,7 @@ demo: setup ## Set up, then generate a seeded world, replay it and print the sum
 	$(FSEFLOW) demo
 
 .PHONY: bench
-bench: ## Throughput and latency benchmark (SubmitLot -> classified) with the raw broker baseline
+bench: ## Benchmarks with raw baselines: SubmitLot -> classified; the pôle (bulk validation, matching)
 	$(FSEFLOW) bench --out bench-results.json
 	$(FSEFLOW) pointage bench --out bench-pointage-results.json
 

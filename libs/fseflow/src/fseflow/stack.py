@@ -61,7 +61,9 @@ SCALABLE = frozenset({"national-check", "pointage", "relances", "scor-store"})
 
 # national-check is the CPU-heaviest stage and Python runs it on one core: two processes (four
 # partitions each) measured 12.7k FSE/s against 9.0k for one (docs/decisions.md).
-DEFAULT_REPLICAS = {"national-check": 2}
+# pointage likewise: its intake alternates Python and PostgreSQL work; two consumers overlap them
+# (matching 1M FSE + 1M documents: 10.8k/s with one, 15.5k/s with two; docs/decisions.md).
+DEFAULT_REPLICAS = {"national-check": 2, "pointage": 2}
 
 
 def instance_names(service: str, replicas: int) -> list[str]:
@@ -323,7 +325,7 @@ class Stack:
         port = _free_port(DEFAULT_PORTS["postgres"])
         options = (
             f"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c max_connections=300 "
-            "-c shared_buffers=256MB -c max_wal_size=2GB -c checkpoint_timeout=15min"
+            "-c shared_buffers=1GB -c max_wal_size=2GB -c checkpoint_timeout=15min"
         )
         subprocess.run(
             [

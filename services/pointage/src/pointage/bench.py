@@ -48,6 +48,8 @@ class PoleBenchConfig:
     accords: int = 100_000
     matches: int = 1_000_000
     batch: int = 5_000
+    # Intake consumers of one group (pointage replicas): the partitions are split between them.
+    workers: int = 2
     seed: int = 11
 
 
@@ -69,9 +71,10 @@ async def _seed_accords(conn: Conn, world: str, count: int, rng: random.Random) 
     records = []
     for i in range(count):
         fse = _bench_fse(world, f"v-{i}", rng)
+        classified = FseClassified(world=world, fse_id=fse.fse_id, fse=fse).SerializeToString()
         records.append(
             (world, fse.fse_id, "lot", f"ps-{i % 500}", ORGANISM, ORGANISM, 3, fse.nir, fse.mode, DAY, DAY,
-             "accord", "", 756, 1, "", fse.SerializeToString(), pg.TO_VALIDATE, VALIDATED_ON)
+             "accord", "", 756, 1, "", classified, pg.TO_VALIDATE, VALIDATED_ON)
         )  # fmt: skip
     await conn.copy_records_to_table(
         "fse", schema_name="pointage", columns=(*pg.FSE_COLUMNS, "state", "delivered_on"), records=records
@@ -241,32 +244,38 @@ async def bench_matching(
         relay = OutboxRelay(pool, pg.OUTBOX, producer)
         inputs = {names(classified_spec): partitions[names(classified_spec)]}
         closer = DayCloser(pool, PoleEvents(names), relay, kafka, inputs)
-        processor = StreamProcessor(
-            service="pointage",
-            stage="bench-intake",
-            consumer=kafka.consumer([classified_spec, stored_spec], group_id=f"bench-{uuid.uuid4().hex[:8]}"),
-            producer=producer,
-            inputs={names(classified_spec): classified_spec, names(stored_spec): stored_spec},
-            handler=Intake(pool, closer, names(dlq_spec)),
-            dlq_topic=names(dlq_spec),
-            max_records=config.batch,
-        )
+        group = f"bench-{uuid.uuid4().hex[:8]}"
+        processors = [
+            StreamProcessor(
+                service="pointage",
+                stage="bench-intake",
+                consumer=kafka.consumer([classified_spec, stored_spec], group_id=group),
+                producer=producer,
+                inputs={names(classified_spec): classified_spec, names(stored_spec): stored_spec},
+                handler=Intake(pool, closer, names(dlq_spec)),
+                dlq_topic=names(dlq_spec),
+                max_records=config.batch,
+            )
+            for _ in range(config.workers)
+        ]
         before = metrics.MATCHED._value.get()
-        console.print("matching: pointage's intake consumes, stores and matches...")
+        console.print(f"matching: pointage's intake ({config.workers} consumer(s)) stores and matches...")
         started = time.perf_counter()
-        task = asyncio.create_task(processor.run())
+        tasks = [asyncio.create_task(p.run()) for p in processors]
         first_batch = None
         while metrics.MATCHED._value.get() - before < config.matches:
-            if task.done():
-                task.result()
-            if first_batch is None and processor.batches:
+            for task in tasks:
+                if task.done():
+                    task.result()
+            if first_batch is None and any(p.batches for p in processors):
                 first_batch = time.perf_counter()
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
         # Without the group join (Tansu makes a new member wait): from the first batch handled.
         working = time.perf_counter() - (first_batch or started)
-        processor.request_stop()
-        await task
+        for processor in processors:
+            processor.request_stop()
+        await asyncio.gather(*tasks)
         async with pool.acquire() as conn:
             matched = await conn.fetchval("SELECT count(*) FROM pointage.matches WHERE world = $1", world)
             for table in ("matches", "documents", "fse"):
@@ -285,6 +294,7 @@ async def bench_matching(
         "target_matches_per_s": 10_000,
         "met": config.matches / working >= 10_000,
         "batch": config.batch,
+        "intake_consumers": config.workers,
     }
 
 

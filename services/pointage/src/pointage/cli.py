@@ -86,6 +86,7 @@ def add(
 def bench(
     accords: Annotated[int, typer.Option(help="Accords of one organism validated in one action")] = 100_000,
     matches: Annotated[int, typer.Option(help="FSE (and as many documents) to match")] = 1_000_000,
+    workers: Annotated[int, typer.Option(help="Intake consumers of one group (replicas)")] = 2,
     out_path: Annotated[Path, typer.Option("--out", help="JSON figures")] = Path(
         "bench-pointage-results.json"
     ),
@@ -99,7 +100,12 @@ def bench(
 
     with running_system(start_if_missing=True) as system:
         figures = asyncio.run(
-            run(system.kafka, system.database_url, PoleBenchConfig(accords=accords, matches=matches), err)
+            run(
+                system.kafka,
+                system.database_url,
+                PoleBenchConfig(accords=accords, matches=matches, workers=workers),
+                err,
+            )
         )
     out_path.write_text(json.dumps(figures, indent=2) + "\n")
     err.print(f"figures written to {out_path}")

@@ -27,7 +27,7 @@ from google.protobuf.message import Message
 from fseflow import outbox
 from fseflow.business_clock import ClockFollower
 from fseflow.calendar import parse_day
-from fseflow.claims.v1.claims_pb2 import BillingMode, Fse
+from fseflow.claims.v1.claims_pb2 import BillingMode
 from fseflow.clock.v1.clock_pb2 import DayMark
 from fseflow.codec import Envelope
 from fseflow.cti.v1.classification_pb2 import FseClassified
@@ -66,7 +66,7 @@ class MalformedEvent(ValueError):
     pass
 
 
-def fse_row(event: FseClassified) -> tuple[object, ...]:
+def fse_row(event: FseClassified, raw: bytes) -> tuple[object, ...]:
     if not ORGANISM_PATTERN.match(event.ps_organism):
         raise MalformedEvent(f"ps_organism: {event.ps_organism!r} is not RR-CCC")
     try:
@@ -92,7 +92,7 @@ def fse_row(event: FseClassified) -> tuple[object, ...]:
         event.amount_cents,
         len(fse.acts),
         fse.rectifies,
-        fse.SerializeToString(),
+        raw,
     )
 
 
@@ -123,7 +123,7 @@ class Intake:
             message = envelope.message
             try:
                 if type(message) is FseClassified:
-                    fse_rows.append(fse_row(message))
+                    fse_rows.append(fse_row(message, envelope.record.value))
                 elif type(message) is DocumentStored:
                     document_rows.append(document_row(message))
                 elif type(message) is DayMark:
@@ -299,6 +299,9 @@ class DayCloser:
                 )
                 summary.notices += 1
         summary.delivered = len(delivered)
+        await pg.record_deliveries(
+            conn, world, delivered_on, Counter((r["organism"], r["classification"]) for r in delivered)
+        )
         await pg.count_acts(conn, world, dict(acts))
         for row in await pg.replace(conn, world, corrections, delivered_on):
             records.append(
@@ -461,7 +464,7 @@ class Decisions:
             by=technician,
             pay_on=pay_on,
         )
-        fse = Fse.FromString(row["fse"])
+        fse = FseClassified.FromString(row["classified"]).fse
         records = [
             self.events.decided(
                 LitigieuseDecided(

@@ -55,7 +55,8 @@ MIGRATIONS = [
         amount_cents bigint NOT NULL,
         acts integer NOT NULL,
         rectifies text NOT NULL,
-        fse bytea NOT NULL,
+        -- The FseClassified event as received: the acts, for the console and the national check.
+        classified bytea NOT NULL,
         state text NOT NULL,
         delivered_on date,
         decided_on date,
@@ -71,7 +72,16 @@ MIGRATIONS = [
     CREATE INDEX fse_to_validate ON pointage.fse (world, organism) WHERE state = 'to_validate';
     CREATE INDEX fse_to_pay ON pointage.fse (world, pay_on) WHERE state = 'validated';
     CREATE INDEX fse_to_review ON pointage.fse (world, organism) WHERE state = 'pending_review';
-    CREATE INDEX fse_by_delivery ON pointage.fse (world, organism, delivered_on);
+    -- The three groups of each delivery, for the console (kept by the day's close, not indexed
+    -- on the FSE table: every index there slows the intake of every FSE).
+    CREATE TABLE pointage.deliveries (
+        world text NOT NULL,
+        organism text NOT NULL,
+        delivered_on date NOT NULL,
+        classification text NOT NULL,
+        fse integer NOT NULL,
+        PRIMARY KEY (world, organism, delivered_on, classification)
+    );
 
     CREATE TABLE pointage.documents (
         world text NOT NULL,
@@ -181,7 +191,7 @@ FSE_COLUMNS = (
     "amount_cents",
     "acts",
     "rectifies",
-    "fse",
+    "classified",
 )
 _FSE_TYPES = (
     "text",
@@ -575,17 +585,49 @@ async def decide(
     )
 
 
+async def record_deliveries(
+    conn: Conn, world: str, delivered_on: date, counts: dict[tuple[str, str], int]
+) -> None:
+    """(organism, classification) -> FSE delivered on ``delivered_on``."""
+    if not counts:
+        return
+    keys = sorted(counts)
+    organisms, classifications = _columns(keys, 2)
+    await conn.execute(
+        """
+        INSERT INTO pointage.deliveries (world, organism, delivered_on, classification, fse)
+        SELECT $1, o, $2, c, n FROM unnest($3::text[], $4::text[], $5::int[]) AS k(o, c, n)
+        ON CONFLICT (world, organism, delivered_on, classification)
+        DO UPDATE SET fse = deliveries.fse + EXCLUDED.fse
+        """,
+        world,
+        delivered_on,
+        organisms,
+        classifications,
+        [counts[k] for k in keys],
+    )
+
+
+async def last_delivery(conn: Conn, world: str, organism: str) -> date | None:
+    value = await conn.fetchval(
+        "SELECT max(delivered_on) FROM pointage.deliveries WHERE world = $1 AND organism = $2",
+        world,
+        organism,
+    )
+    return value if isinstance(value, date) else None
+
+
 async def group_counts(conn: Conn, world: str, organism: str, delivered_on: date) -> dict[str, int]:
     rows = await conn.fetch(
         """
-        SELECT classification, count(*) AS n FROM pointage.fse
-        WHERE world = $1 AND organism = $2 AND delivered_on = $3 GROUP BY classification
+        SELECT classification, fse FROM pointage.deliveries
+        WHERE world = $1 AND organism = $2 AND delivered_on = $3
         """,
         world,
         organism,
         delivered_on,
     )
-    return {r["classification"]: r["n"] for r in rows}
+    return {r["classification"]: r["fse"] for r in rows}
 
 
 async def state_counts(conn: Conn, world: str, organism: str) -> dict[str, int]:
@@ -617,7 +659,7 @@ async def worlds_of(conn: Conn, organism: str) -> list[str]:
     rows = await conn.fetch(
         """
         SELECT w.world FROM world.worlds w
-        WHERE EXISTS (SELECT 1 FROM pointage.fse f WHERE f.world = w.world AND f.organism = $1)
+        WHERE EXISTS (SELECT 1 FROM pointage.deliveries d WHERE d.world = w.world AND d.organism = $1)
         ORDER BY w.loaded_at DESC
         """,
         organism,

@@ -26,7 +26,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from fseflow.business_clock import ClockFollower
 from fseflow.calendar import parse_day
-from fseflow.claims.v1.claims_pb2 import Fse
+from fseflow.cti.v1.classification_pb2 import FseClassified
 from pointage.adapters import postgres as pg
 from pointage.adapters.scor_reader import DocumentUnavailable, ScorReader
 from pointage.domain.passwords import verify_password
@@ -159,11 +159,7 @@ class PointageWeb:
             if world and world not in worlds:
                 worlds.insert(0, world)
             open_day = self.clock.open_day(world) if world else None
-            last_delivery = await conn.fetchval(
-                "SELECT max(delivered_on) FROM pointage.fse WHERE world = $1 AND organism = $2",
-                world,
-                organism,
-            )
+            last_delivery = await pg.last_delivery(conn, world, organism)
             groups = await pg.group_counts(conn, world, organism, last_delivery) if last_delivery else {}
             states = await pg.state_counts(conn, world, organism)
             queue = await pg.review_queue(conn, world, organism)
@@ -303,7 +299,7 @@ class PointageWeb:
             {
                 key: (value.isoformat() if isinstance(value, date) else value)
                 for key, value in row.items()
-                if key != "fse"
+                if key != "classified"
             }
         )
 
@@ -313,7 +309,7 @@ def _console_url(world: str, message: str) -> str:
 
 
 def _queue_item(row: asyncpg.Record) -> dict[str, Any]:
-    fse = Fse.FromString(row["fse"])
+    fse = FseClassified.FromString(row["classified"]).fse
     return {
         "fse_id": row["fse_id"],
         "ps_id": row["ps_id"],

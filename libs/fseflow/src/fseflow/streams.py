@@ -106,7 +106,7 @@ class StreamProcessor:
 
     def readiness(self) -> str | None:
         if not self.ever_assigned:
-            return f"{self.stage}: waiting for a partition assignment"
+            return f"{self.stage}: waiting to join its consumer group"
         return None
 
     async def run(self) -> None:
@@ -115,7 +115,7 @@ class StreamProcessor:
         try:
             while not self._stop.is_set():
                 records = await self.consumer.poll_batch(self.max_records, self.poll_timeout_s)
-                if self.consumer.assignment():
+                if self.consumer.has_joined():
                     self.ever_assigned = True
                 if records:
                     handled = await self._handle(records)

@@ -499,6 +499,19 @@ def print_summary(results: dict[str, Any], elapsed_s: float) -> None:
         label = str(cti) if cti else "none (refused)"
         cti_table.add_row(label, *(str(counts[c]) for c in ("lots", "accord", "litigieuse", "rejet")))
     out.print(cti_table)
+    statuses = Counter(e["status"] for e in fse.values())
+    pole = Table(title="At the pôles (where each FSE stands at the end of the replay)")
+    pole.add_column("status")
+    pole.add_column("FSE", justify="right")
+    for status in ("paid", "validated", "pending_review", "rejected", "replaced", "lot_refused"):
+        pole.add_row(status, str(statuses[status]))
+    out.print(pole)
+    matched = sum(1 for e in fse.values() if e["document_matched_on"])
+    compagnon = sum(1 for n in results["notices"] if n["kind"] == "compagnon")
+    out.print(
+        f"{len(results['payments'])} payments, {results['totals']['paid']:,.2f} € paid; "
+        f"{matched} FSE matched with a document; {compagnon} Compagnon notice(s)"
+    )
     documents = results.get("documents", {})
     if documents:
         channels = Counter(d["channel"] for d in documents.values())
@@ -513,7 +526,8 @@ def print_summary(results: dict[str, Any], elapsed_s: float) -> None:
     out.print(
         f"{len(fse)} FSE ({classified} classified) in {elapsed_s:.1f}s: "
         f"[bold]{classified / elapsed_s:,.0f} FSE/s[/bold] end to end, business-day barriers included; "
-        f"cost to the caisses {totals['cost_caisse']:.2f} €; ARL notices {len(results['notices'])}"
+        f"cost to the caisses {totals['cost_caisse']:.2f} €; "
+        f"ARL notices {sum(1 for n in results['notices'] if n['kind'] == 'arl')}"
     )
 
 

@@ -105,6 +105,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         self._owner._assignment = frozenset(TopicPartition(tp.topic, tp.partition) for tp in assigned)
+        self._owner._joined = True  # even with nothing assigned: a spare member is a ready one
         log.info("partitions assigned: %s", sorted(self._owner._assignment))
 
 
@@ -117,6 +118,7 @@ class AiokafkaConsumer:
         self._assign_from = assign_all_from
         self._consumer: aiokafka.AIOKafkaConsumer | None = None
         self._assignment: frozenset[TopicPartition] = frozenset()
+        self._joined = False
 
     async def start(self) -> None:
         if self._assign_from is None:
@@ -144,6 +146,7 @@ class AiokafkaConsumer:
             for tp in partitions:
                 await self._consumer.position(tp)  # resolve now, not at the first fetch
         self._assignment = frozenset(TopicPartition(p.topic, p.partition) for p in partitions)
+        self._joined = True
 
     async def stop(self) -> None:
         if self._consumer is not None:
@@ -179,6 +182,9 @@ class AiokafkaConsumer:
 
     def assignment(self) -> frozenset[TopicPartition]:
         return self._assignment
+
+    def has_joined(self) -> bool:
+        return self._joined
 
     def high_watermark(self, tp: TopicPartition) -> int | None:
         if self._consumer is None:

@@ -73,6 +73,10 @@ class Consumer(Protocol):
 
     def assignment(self) -> frozenset[TopicPartition]: ...
 
+    def has_joined(self) -> bool:
+        """True once the group gave this member its share, even an empty one (more members than
+        partitions), or once the partitions were assigned directly."""
+
     def high_watermark(self, tp: TopicPartition) -> int | None:
         """High-water mark from the last fetch response (ListOffsets is wrong on Tansu)."""
 

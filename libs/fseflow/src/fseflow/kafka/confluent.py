@@ -158,6 +158,7 @@ class ConfluentConsumer:
         self._consumer: confluent_kafka.Consumer | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafka-consumer")
         self._assignment: frozenset[TopicPartition] = frozenset()
+        self._joined = False
         self._watermarks: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
@@ -183,8 +184,10 @@ class ConfluentConsumer:
                 partitions.append(tp)
         consumer.assign(partitions)
         self._assignment = frozenset(TopicPartition(p.topic, p.partition) for p in partitions)
+        self._joined = True
 
     def _on_assign(self, _consumer: Any, partitions: list[Any]) -> None:
+        self._joined = True  # even with nothing assigned: a spare member is a ready one
         self._assignment = self._assignment | {TopicPartition(p.topic, p.partition) for p in partitions}
         log.info("partitions assigned: %s", sorted((p.topic, p.partition) for p in partitions))
 
@@ -250,6 +253,9 @@ class ConfluentConsumer:
 
     def assignment(self) -> frozenset[TopicPartition]:
         return self._assignment
+
+    def has_joined(self) -> bool:
+        return self._joined
 
     def high_watermark(self, tp: TopicPartition) -> int | None:
         return self._watermarks.get(tp)

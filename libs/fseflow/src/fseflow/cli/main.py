@@ -167,6 +167,8 @@ def _print_status(state: stack.StackState) -> None:
         address = f"metrics :{service.metrics_port}"
         if name == "ingest":
             address += f", gRPC {state.ingest_address}"
+        if name == "pointage" and state.pointage_url:
+            address += f", console {state.pointage_url}/console"
         table.add_row(name, str(service.pid), str(stack._alive(service.pid)), str(ready is True), address)
     out.print(table)
 

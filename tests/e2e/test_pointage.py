@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from fseflow.claims.v1.claims_pb2 import BillingMode
 from fseflow.replay.driver import Progress, Replay
 from fseflow.replay.scenario import parse
 from tests.conftest import RunningStack, comparable, run
@@ -118,6 +119,28 @@ def test_one_payment_per_professional_per_day_and_costs(whit: dict[str, Any]) ->
     assert whit["totals"]["paid"] == round(sum(p["gross"] for p in whit["payments"]), 2)
     checked = [e for e in fse.values() if e["classification"]]
     assert whit["totals"]["cost_caisse"] == round((len(checked) - 1) * 0.27 + 1.74, 2)  # one paper sheet
+
+
+async def test_acts_are_counted_per_professional_year_and_mode(
+    running: RunningStack, whit: dict[str, Any]
+) -> None:
+    """The 70 % rule of the teletransmission aid (R22) needs each professional's acts by mode."""
+    conn = await asyncpg.connect(running.state.database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT ps_id, year, mode, acts FROM pointage.act_counts WHERE world = $1", whit["world"]
+        )
+    finally:
+        await conn.close()
+    counts = {(r["ps_id"], r["year"], BillingMode.Name(r["mode"])): r["acts"] for r in rows}
+    assert counts == {
+        # ps-a: ten sheets of one act each, one on paper, one in mode dégradé (the correction included)
+        ("ps-a", 2026, "BILLING_MODE_SECURISE"): 8,
+        ("ps-a", 2026, "BILLING_MODE_PAPIER"): 1,
+        ("ps-a", 2026, "BILLING_MODE_DEGRADE"): 1,
+        ("ps-b", 2026, "BILLING_MODE_SECURISE"): 2,
+        ("ps-c", 2026, "BILLING_MODE_SECURISE"): 1,
+    }
 
 
 def test_every_fse_is_delivered_and_ends_in_one_state(whit: dict[str, Any]) -> None:

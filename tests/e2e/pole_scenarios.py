@@ -179,12 +179,13 @@ def armistice() -> dict[str, Any]:
 
 
 def console() -> dict[str, Any]:
-    """A litigieuse waiting for a technician, with its prescription, for the browser test."""
+    """Sent on Tuesday 19 May, the replay's last day: delivered on Wednesday 20, the open day, with
+    an accord to validate and a litigieuse (with its prescription) waiting for a technician."""
     s = Sheets("2026-05-15")
     return {
         "name": "pole-console",
         "start": "2026-05-18",
-        "until": "2026-05-20",
+        "until": "2026-05-19",
         "world": world(),
         "events": [
             lot(

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from fseflow.replay.driver import Replay
 from fseflow.replay.scenario import parse
@@ -108,15 +108,20 @@ async def test_a_technician_decides_a_litigieuse_in_the_browser(
     response = await page.request.get(f"{base}{await link.get_attribute('href')}")
     assert response.status == 200 and (await response.body()).startswith(b"%PDF")
 
+    # The day's accords, validated in one action.
+    assert (await page.text_content("#to-validate")) == "1"
+    await page.click("#validate-all")
+    await expect(page.locator("#message")).to_contain_text("1 accord(s) validé(s) le 2026-05-20")
+    assert (await page.text_content("#to-validate")) == "0"
+
+    row = page.locator("#queue tr[data-fse='k-litig']")
     await row.locator("button.accord").click()
-    await page.wait_for_selector("#message")
-    message = await page.text_content("#message")
-    assert message is not None and "k-litig" in message and "validated" in message
+    await expect(page.locator("#message")).to_contain_text("k-litig : validated le 2026-05-20")
     assert await page.locator("#queue tr[data-fse='k-litig']").count() == 0
     decided = page.locator("#decided tr[data-fse='k-litig'] .state")
     assert (await decided.inner_text()) == "validated"
 
-    # The pôle's API agrees, and the decision is dated on the world's open day (after 20 May).
+    # The pôle's API agrees, and the decision is dated on the world's open day (Wednesday 20).
     async with (
         aiohttp.ClientSession(
             headers={"Authorization": f"Bearer {running.state.pointage_api_token}"}
@@ -127,9 +132,9 @@ async def test_a_technician_decides_a_litigieuse_in_the_browser(
     assert (state["state"], state["decided_by"], state["decided_on"]) == (
         "validated",
         "t-33-09",
-        "2026-05-21",
+        "2026-05-20",
     )
-    assert state["pay_on"] == "2026-05-26"  # 21 + 4 = Monday 25, Whit Monday
+    assert state["pay_on"] == "2026-05-26"  # 20 + 4 = Sunday 24, then Whit Monday
 
     # Another organism's technician: none of it, not even the document.
     other = await _log_in(browser, base, "t-40-09")

@@ -80,9 +80,10 @@ demo: setup ## Set up, then generate a seeded world, replay it and print the sum
 	$(FSEFLOW) demo
 
 .PHONY: bench
-bench: ## Benchmarks with raw baselines: SubmitLot -> classified; the pôle (bulk validation, matching)
+bench: ## Benchmarks with raw baselines: SubmitLot -> classified; the pôle; the relances' day closure
 	$(FSEFLOW) bench --out bench-results.json
 	$(FSEFLOW) pointage bench --out bench-pointage-results.json
+	$(FSEFLOW) relances bench --out bench-relances-results.json
 
 .PHONY: bench-scor
 bench-scor: ## Scor put/get of 2,000 documents of 200 KB: plain files vs storage engine vs service

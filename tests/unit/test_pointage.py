@@ -113,7 +113,9 @@ def test_passwords_are_salted_and_checked() -> None:
 
 def test_each_organism_has_its_own_topic_family() -> None:
     names = [spec.name for spec in caisse_topics("01-331")]
-    assert names == [f"caisse.01-331.{k}" for k in ("fse", "decisions", "payments", "pointage", "notices")]
+    kinds = ("fse", "decisions", "payments", "pointage", "notices", "relances")
+    assert names == [f"caisse.01-331.{k}" for k in kinds]
+    assert [spec.writer for spec in caisse_topics("01-331")] == ["pointage"] * 5 + ["relances"]
     assert by_name("caisse.01-401.payments") == caisse_topic("01-401", "payments")
     decisions = caisse_topic("01-331", "decisions").accepts()
     assert {"fseflow.pointage.v1.LitigieuseDecided", "fseflow.pointage.v1.FseReplaced"} <= set(decisions)

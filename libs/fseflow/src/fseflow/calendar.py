@@ -41,6 +41,14 @@ def next_business_day(day: date) -> date:
     return on_or_after(day + _ONE_DAY)
 
 
+def previous_business_day(day: date) -> date:
+    """The last business day strictly before ``day``."""
+    day -= _ONE_DAY
+    while not is_business_day(day):
+        day -= _ONE_DAY
+    return day
+
+
 def after_calendar_days(day: date, days: int) -> date:
     """``day`` + ``days`` calendar days, moved to the next business day if it is not one."""
     return on_or_after(day + timedelta(days=days))

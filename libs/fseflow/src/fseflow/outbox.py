@@ -12,6 +12,8 @@ mark must never overtake the data it closes.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from itertools import groupby
@@ -132,3 +134,30 @@ class OutboxRelay:
                 f"DELETE FROM {self.table} WHERE published_at < now() - make_interval(hours => $1)",
                 keep_hours,
             )
+
+
+OUTBOX_SWEEP_S = 5.0
+
+
+class OutboxSweeper:
+    """Publishes what a failed flush left behind, and prunes old published rows."""
+
+    def __init__(self, relay: OutboxRelay) -> None:
+        self.relay = relay
+        self._stop = asyncio.Event()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        sweeps = 0
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), OUTBOX_SWEEP_S)
+            try:
+                await self.relay.flush()
+                sweeps += 1
+                if sweeps % 720 == 0:  # about hourly
+                    await self.relay.prune()
+            except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+                log.warning("outbox sweep failed: %r", exc)

@@ -23,14 +23,17 @@ from fseflow.cti.v1.ingest_pb2 import ArlIssued, FseReceived
 from fseflow.platform.v1.dead_letter_pb2 import DeadLetter
 from fseflow.pointage.v1.pointage_pb2 import (
     AccordsValidated,
+    ActsCounted,
     DecisionRecorded,
     DocumentMatched,
     FseDelivered,
+    FsePaid,
     FseReplaced,
     LitigieuseDecided,
     NoticeSent,
     PaymentMade,
 )
+from fseflow.relances.v1.relances_pb2 import FseOverdue, RecoveryOrdered
 from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
 
 # Partition count token: the data topics use the deployment's KAFKA_PARTITIONS (8 by default,
@@ -152,6 +155,33 @@ DECISIONS = TopicSpec(
     ),
 )
 
+SETTLEMENTS = TopicSpec(
+    name="pointage.settlements",
+    key="world/professional id (the relances keep each professional's account in one partition)",
+    value_type=FsePaid,
+    other_values=(DocumentMatched, ActsCounted),
+    control_types=(DayMark,),
+    writer="pointage",
+    readers=("relances",),
+    description=(
+        "What the relances need from the pôle: each FSE paid (J0), each document matched, the "
+        "day's acts per professional and mode. A DayMark follows each day the pôle closes."
+    ),
+)
+
+RECOVERY_ORDERS = TopicSpec(
+    name="relances.orders",
+    key="world/FSE id",
+    value_type=RecoveryOrdered,
+    writer="relances",
+    readers=("pointage",),
+    description=(
+        "Undue amounts the pôle takes back, by offset, from the professional's first payment on or "
+        "after the recovery day (R13): a missing document at J75 (recovered from J135), acts "
+        "during a hospital stay learned late (recovered 60 days later)."
+    ),
+)
+
 # -- per-caisse topics --------------------------------------------------------------------------
 # One family per organism (RR-CCC), so that a regional caisse subscribes to its own flow and a
 # prefix ACL (`caisse.01-331.`) keeps it there. A caisse's volume is a small share of the
@@ -159,7 +189,7 @@ DECISIONS = TopicSpec(
 ORGANISM_PATTERN = re.compile(r"^[0-9]{2}-[0-9]{3}$")
 CAISSE_PARTITIONS = 1
 CAISSE_PREFIX = "caisse."
-_CAISSE_KINDS: tuple[tuple[str, str, type[Message], tuple[type[Message], ...], str], ...] = (
+_CAISSE_KINDS: tuple[tuple[str, str, type[Message], tuple[type[Message], ...], str, str], ...] = (
     (
         "fse",
         "world/FSE id",
@@ -167,6 +197,7 @@ _CAISSE_KINDS: tuple[tuple[str, str, type[Message], tuple[type[Message], ...], s
         (),
         "The FSE delivered to the pôle the business day after their check (R3), in their three "
         "groups: classification, every reason, amount, cost (R11).",
+        "pointage",
     ),
     (
         "decisions",
@@ -175,6 +206,7 @@ _CAISSE_KINDS: tuple[tuple[str, str, type[Message], tuple[type[Message], ...], s
         (LitigieuseDecided, FseReplaced),
         "The day's accords validated in one action (R4), litigieuses decided by a technician (R5), "
         "rejected FSE replaced by their correction (R7).",
+        "pointage",
     ),
     (
         "payments",
@@ -182,6 +214,7 @@ _CAISSE_KINDS: tuple[tuple[str, str, type[Message], tuple[type[Message], ...], s
         PaymentMade,
         (),
         "One payment per professional per payment day: its FSE, gross, offsets, net (R4).",
+        "pointage",
     ),
     (
         "pointage",
@@ -189,16 +222,34 @@ _CAISSE_KINDS: tuple[tuple[str, str, type[Message], tuple[type[Message], ...], s
         DocumentMatched,
         (),
         "Documents matched to their FSE at pointage, the business day after both are known (R8, R16).",
+        "pointage",
     ),
     (
         "notices",
         "world/professional id",
         NoticeSent,
         (),
-        "Notices to the caisse's professionals: Compagnon's plain-language explanations of rejets (R6).",
+        "Notices to the caisse's professionals: Compagnon's plain-language explanations of rejets (R6), "
+        "recoveries applied to their payments (R13).",
+        "pointage",
+    ),
+    (
+        "relances",
+        "world/FSE id (world/professional id for an aid)",
+        FseOverdue,
+        (NoticeSent, RecoveryOrdered, AidGranted),
+        "The relances of the caisse's professionals (R13): documents overdue at J30, reminders "
+        "(J45) and undue-payment notices (J75, hospital stays), recoveries ordered; the aids of "
+        "R22 (100 € with the first FSE, 300 € for ≥ 70 % of acts teletransmitted).",
+        "relances",
     ),
 )
 CAISSE_KINDS = tuple(kind for kind, *_ in _CAISSE_KINDS)
+
+
+def caisse_kinds_of(writer: str) -> tuple[str, ...]:
+    """The kinds of a caisse's family one service writes (each topic has one writer)."""
+    return tuple(kind for kind, *_, by in _CAISSE_KINDS if by == writer)
 
 
 def check_organism(organism: str) -> str:
@@ -215,17 +266,18 @@ def _caisse_family(organism: str) -> tuple[TopicSpec, ...]:
             value_type=value_type,
             other_values=others,
             control_types=(DayMark,),
-            writer="pointage",
+            writer=writer,
             readers=(f"caisse {organism}",),
             partitions=CAISSE_PARTITIONS,
             description=description,
         )
-        for kind, key, value_type, others, description in _CAISSE_KINDS
+        for kind, key, value_type, others, description, writer in _CAISSE_KINDS
     )
 
 
 def caisse_topics(organism: str) -> tuple[TopicSpec, ...]:
-    """The topics of one organism's pôle: fse, decisions, payments, pointage, notices."""
+    """The topics of one organism: fse, decisions, payments, pointage, notices (the pôle's) and
+    relances (the relances')."""
     return _caisse_family(check_organism(organism))
 
 
@@ -264,6 +316,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     DOCUMENT_STORED,
     AID_GRANTED,
     DECISIONS,
+    SETTLEMENTS,
+    RECOVERY_ORDERS,
     *DEAD_LETTERS,
 )
 
@@ -343,8 +397,9 @@ def render_markdown(specs: Iterable[TopicSpec] = (*ALL_TOPICS, *CAISSE_FAMILY)) 
         "",
         "## A regional caisse's own flow",
         "",
-        "Each organism `RR-CCC` has its family `caisse.RR-CCC.{fse,decisions,payments,pointage,notices}`, "
-        "created by pointage the first time it writes to it (and by `fseflow subscribe`). "
+        "Each organism `RR-CCC` has its family "
+        "`caisse.RR-CCC.{fse,decisions,payments,pointage,notices,relances}`, "
+        "created by pointage and relances the first time they write to it (and by `fseflow subscribe`). "
         "Every record carries its `world`; the day's last record in each topic is a DayMark "
         "(the pôle closed that day). Watch one organism's flow live:",
         "",

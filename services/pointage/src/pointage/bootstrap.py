@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 from datetime import date
@@ -12,10 +10,19 @@ from fseflow.bootstrap_helpers import follow_clock, open_database
 from fseflow.business_clock import ClockRelay
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
-from fseflow.outbox import OutboxRelay
+from fseflow.outbox import OutboxRelay, OutboxSweeper
 from fseflow.service import ServiceRuntime
 from fseflow.streams import StreamProcessor
-from fseflow.topics import CLOCK, DECISIONS, DOCUMENT_STORED, FSE_CLASSIFIED, dead_letter_topic, topics_of
+from fseflow.topics import (
+    CLOCK,
+    DECISIONS,
+    DOCUMENT_STORED,
+    FSE_CLASSIFIED,
+    RECOVERY_ORDERS,
+    SETTLEMENTS,
+    dead_letter_topic,
+    topics_of,
+)
 from pointage.adapters import postgres
 from pointage.adapters.events import PoleEvents
 from pointage.adapters.scor_reader import ScorReader
@@ -27,7 +34,6 @@ __all__ = ["SERVICE", "build"]
 
 log = logging.getLogger(__name__)
 CALENDAR_YEARS = (2000, 2060)
-OUTBOX_SWEEP_S = 5.0
 
 
 async def build(settings: Settings, runtime: ServiceRuntime) -> None:
@@ -48,14 +54,21 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
 
     inputs = {names(FSE_CLASSIFIED): partitions[names(FSE_CLASSIFIED)]}
     inputs[names(DOCUMENT_STORED)] = partitions[names(DOCUMENT_STORED)]
-    closer = DayCloser(pool, PoleEvents(names), relay, kafka, inputs)
+    closer = DayCloser(
+        pool, PoleEvents(names), relay, kafka, inputs, settlements_partitions=partitions[names(SETTLEMENTS)]
+    )
     dlq = names(dead_letter_topic(SERVICE))
     intake = StreamProcessor(
         service=SERVICE,
         stage="intake",
-        consumer=kafka.consumer([FSE_CLASSIFIED, DOCUMENT_STORED], group_id=SERVICE),
+        # Recovery orders ride along: they only fill the ledger that payments read (no day marks).
+        consumer=kafka.consumer([FSE_CLASSIFIED, DOCUMENT_STORED, RECOVERY_ORDERS], group_id=SERVICE),
         producer=producer,
-        inputs={names(FSE_CLASSIFIED): FSE_CLASSIFIED, names(DOCUMENT_STORED): DOCUMENT_STORED},
+        inputs={
+            names(FSE_CLASSIFIED): FSE_CLASSIFIED,
+            names(DOCUMENT_STORED): DOCUMENT_STORED,
+            names(RECOVERY_ORDERS): RECOVERY_ORDERS,
+        },
         handler=Intake(pool, closer, dlq),
         dlq_topic=dlq,
         max_records=settings.pointage_max_batch,
@@ -97,27 +110,3 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
         )
         await web.start(settings.console_host, settings.console_port)
         runtime.add_cleanup(web.stop)
-
-
-class OutboxSweeper:
-    """Publishes what a failed flush left behind, and prunes old published rows."""
-
-    def __init__(self, relay: OutboxRelay) -> None:
-        self.relay = relay
-        self._stop = asyncio.Event()
-
-    def request_stop(self) -> None:
-        self._stop.set()
-
-    async def run(self) -> None:
-        sweeps = 0
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), OUTBOX_SWEEP_S)
-            try:
-                await self.relay.flush()
-                sweeps += 1
-                if sweeps % 720 == 0:  # about hourly
-                    await self.relay.prune()
-            except Exception as exc:  # noqa: BLE001 - the next sweep tries again
-                log.warning("outbox sweep failed: %r", exc)

@@ -27,7 +27,7 @@ from google.protobuf.message import Message
 from fseflow import outbox
 from fseflow.business_clock import ClockFollower
 from fseflow.calendar import parse_day
-from fseflow.claims.v1.claims_pb2 import BillingMode
+from fseflow.claims.v1.claims_pb2 import BillingMode, Fse
 from fseflow.clock.v1.clock_pb2 import DayMark
 from fseflow.codec import Envelope
 from fseflow.cti.v1.classification_pb2 import FseClassified
@@ -37,15 +37,19 @@ from fseflow.kafka.base import OutRecord
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.outbox import OutboxRelay
 from fseflow.pointage.v1.pointage_pb2 import (
+    ActsCounted,
     DecisionRecorded,
     DocumentMatched,
     FseDelivered,
+    FsePaid,
     FseReplaced,
     LitigieuseDecided,
     NoticeSent,
     PaymentLine,
     PaymentMade,
+    RecoveryLine,
 )
+from fseflow.relances.v1.relances_pb2 import RecoveryOrdered
 from fseflow.scor.v1.scor_pb2 import DocumentStored
 from fseflow.streams import HandlerResult
 from fseflow.topics import ORGANISM_PATTERN, caisse_topics
@@ -53,7 +57,7 @@ from fseflow.verdicts import classification_name, reason_name
 from pointage import metrics
 from pointage.adapters import postgres as pg
 from pointage.adapters.events import PoleEvents
-from pointage.domain import compagnon, timeline
+from pointage.domain import compagnon, recoveries, timeline
 
 log = logging.getLogger(__name__)
 SERVICE = "pointage"
@@ -64,6 +68,38 @@ ELECTRONIC = (BillingMode.BILLING_MODE_SECURISE, BillingMode.BILLING_MODE_DEGRAD
 
 class MalformedEvent(ValueError):
     pass
+
+
+DI_CODE = "DI"
+
+
+def needs_document(fse: Fse) -> bool:
+    """R19: no prescription for an encoded "suite de soins", nor for care covered by a DSI (but a
+    DI act needs its prescription). Everything else waits for its document (R18)."""
+    if fse.suite_de_soins:
+        return False
+    return not (fse.dsi_sent and all(act.code != DI_CODE for act in fse.acts))
+
+
+def recovery_row(event: RecoveryOrdered) -> tuple[object, ...]:
+    try:
+        indu_on = parse_day(event.indu_on)
+        recover_on = parse_day(event.recover_on)
+    except ValueError as exc:
+        raise MalformedEvent(f"indu_on/recover_on: {exc}") from exc
+    if event.amount_cents <= 0:
+        raise MalformedEvent(f"amount_cents: {event.amount_cents} is not a positive amount")
+    return (
+        event.world,
+        event.fse_id,
+        event.ps_id,
+        event.organism,
+        event.kind,
+        event.amount_cents,
+        indu_on,
+        recover_on,
+        event.cancellable,
+    )
 
 
 def fse_row(event: FseClassified, raw: bytes) -> tuple[object, ...]:
@@ -117,6 +153,7 @@ class Intake:
     async def __call__(self, envelopes: list[Envelope[Message]]) -> HandlerResult:
         fse_rows: list[tuple[object, ...]] = []
         document_rows: list[tuple[object, ...]] = []
+        orders: list[tuple[object, ...]] = []
         marks: list[pg.MarkRow] = []
         dead: list[OutRecord] = []
         for envelope in envelopes:
@@ -126,6 +163,8 @@ class Intake:
                     fse_rows.append(fse_row(message, envelope.record.value))
                 elif type(message) is DocumentStored:
                     document_rows.append(document_row(message))
+                elif type(message) is RecoveryOrdered:
+                    orders.append(recovery_row(message))
                 elif type(message) is DayMark:
                     marks.append(
                         (
@@ -151,6 +190,7 @@ class Intake:
             new_fse = await pg.add_fse(conn, fse_rows)
             new_documents = await pg.add_documents(conn, document_rows)
             matched = await pg.match(conn, new_fse + new_documents)
+            await pg.add_recovery_orders(conn, orders)
             await pg.add_marks(conn, marks)
         metrics.FSE_RECEIVED.inc(len(new_fse))
         metrics.DOCUMENTS_RECEIVED.inc(len(new_documents))
@@ -168,6 +208,7 @@ class DaySummary:
     matched: int = 0
     notices: int = 0
     replaced: int = 0
+    recovered: int = 0
 
     def counts(self) -> dict[str, int]:
         return {
@@ -186,11 +227,13 @@ class DayCloser:
         relay: OutboxRelay,
         kafka: KafkaFactory,
         inputs: dict[str, int],
+        settlements_partitions: int = 8,
     ) -> None:
         self.pool = pool
         self.events = events
         self.relay = relay
         self.kafka = kafka
+        self.settlements_partitions = settlements_partitions
         # physical input topic -> partitions: a day is complete once all have its marks
         self.inputs = inputs
         self._topics_ready: set[str] = set()
@@ -234,24 +277,8 @@ class DayCloser:
         records += self._validated_records(world, day, AUTOMATIC, validated)
         summary.validated = len(validated)
 
-        # 2. Payments due: one per professional (R4).
-        for payment in await pg.pay_due(conn, world, day):
-            records.append(
-                self.events.payment(
-                    PaymentMade(
-                        world=world,
-                        organism=payment.organism,
-                        payment_id=payment.payment_id,
-                        ps_id=payment.ps_id,
-                        paid_on=day.isoformat(),
-                        gross_cents=payment.gross_cents,
-                        offset_cents=0,
-                        net_cents=payment.gross_cents,
-                        lines=[PaymentLine(fse_id=f, amount_cents=a) for f, a in payment.lines],
-                    )
-                )
-            )
-            summary.paid += len(payment.lines)
+        # 2. Payments due: one per professional (R4), less what they owe (R13).
+        records += await self._pay(conn, world, day, summary)
 
         # 3. Today's checked FSE delivered to their pôle tomorrow, in three groups (R3).
         delivered = sorted(await pg.deliver(conn, world, day, delivered_on), key=lambda r: r["fse_id"])
@@ -303,6 +330,19 @@ class DayCloser:
             conn, world, delivered_on, Counter((r["organism"], r["classification"]) for r in delivered)
         )
         await pg.count_acts(conn, world, dict(acts))
+        records += [
+            self.events.acts_counted(
+                ActsCounted(
+                    world=world,
+                    ps_id=ps,
+                    year=year,
+                    mode=BillingMode.Name(mode),
+                    acts=count,
+                    counted_on=day.isoformat(),
+                )
+            )
+            for (ps, year, mode), count in sorted(acts.items())
+        ]
         for row in await pg.replace(conn, world, corrections, delivered_on):
             records.append(
                 self.events.replaced(
@@ -320,23 +360,21 @@ class DayCloser:
         # 4. Pointage: documents matched tomorrow (R8, R16).
         await pg.match_day_receipts(conn, world, day)
         for row in await pg.publish_matches(conn, world, delivered_on):
-            records.append(
-                self.events.matched(
-                    DocumentMatched(
-                        world=world,
-                        organism=row["organism"],
-                        fse_id=row["fse_id"],
-                        document_id=row["document_id"],
-                        matched_on=row["matched_on"].isoformat(),
-                    )
-                )
+            matched = DocumentMatched(
+                world=world,
+                organism=row["organism"],
+                fse_id=row["fse_id"],
+                document_id=row["document_id"],
+                matched_on=row["matched_on"].isoformat(),
             )
+            records.append(self.events.matched(matched))
+            records.append(self.events.match_settled(matched, row["ps_id"]))
             summary.matched += 1
 
         await outbox.add(conn, pg.OUTBOX, records)
-        await outbox.add(
-            conn, pg.OUTBOX, self.events.day_closed(world, day.isoformat(), organisms), after=True
-        )
+        marks = self.events.day_closed(world, day.isoformat(), organisms)
+        marks += self.events.settlements_closed(world, day.isoformat(), self.settlements_partitions)
+        await outbox.add(conn, pg.OUTBOX, marks, after=True)
         await pg.record_closed_day(conn, world, day, summary.counts())
         metrics.DAYS_CLOSED.inc()
         metrics.DELIVERED.inc(summary.delivered)
@@ -344,6 +382,94 @@ class DayCloser:
         metrics.PAID.inc(summary.paid)
         metrics.NOTICES.inc(summary.notices)
         return summary
+
+    async def _pay(self, conn: Conn, world: str, day: date, summary: DaySummary) -> list[OutRecord]:
+        payments, paid = await pg.pay_due(conn, world, day)
+        owed: dict[str, list[recoveries.OpenRecovery]] = defaultdict(list)
+        for row in await pg.open_recoveries(conn, world, [p.ps_id for p in payments], day):
+            owed[row["ps_id"]].append(
+                recoveries.OpenRecovery(
+                    row["fse_id"],
+                    row["kind"],
+                    row["amount_cents"],
+                    row["applied_cents"],
+                    row["recover_on"],
+                    row["cancellable"],
+                    row["document_matched_on"],
+                )
+            )
+        records: list[OutRecord] = []
+        applied: list[tuple[str, int]] = []
+        cancelled: list[str] = []
+        made: list[tuple[pg.PaymentRow, int]] = []
+        on = day.isoformat()
+        for payment in payments:
+            settlement = recoveries.settle(payment.gross_cents, owed.get(payment.ps_id, ()))
+            applied += [(o.fse_id, o.amount_cents) for o in settlement.offsets]
+            cancelled += settlement.cancelled
+            made.append((payment, settlement.offset_cents))
+            records.append(
+                self.events.payment(
+                    PaymentMade(
+                        world=world,
+                        organism=payment.organism,
+                        payment_id=payment.payment_id,
+                        ps_id=payment.ps_id,
+                        paid_on=on,
+                        gross_cents=payment.gross_cents,
+                        offset_cents=settlement.offset_cents,
+                        net_cents=payment.gross_cents - settlement.offset_cents,
+                        lines=[PaymentLine(fse_id=f, amount_cents=a) for f, a in payment.lines],
+                        recoveries=[
+                            RecoveryLine(
+                                fse_id=o.fse_id,
+                                amount_cents=o.amount_cents,
+                                kind=o.kind,
+                                remaining_cents=o.remaining_cents,
+                            )
+                            for o in settlement.offsets
+                        ],
+                    )
+                )
+            )
+            records += [
+                self._notice(
+                    world,
+                    payment.organism,
+                    payment.ps_id,
+                    o.fse_id,
+                    day,
+                    recoveries.notice_text(o.fse_id, o.amount_cents, o.remaining_cents, day),
+                    kind="recovery",
+                )
+                for o in settlement.offsets
+            ]
+            summary.paid += len(payment.lines)
+            summary.recovered += settlement.offset_cents
+        await pg.record_payments(conn, world, day, made)
+        await pg.settle_recoveries(conn, world, day, applied, cancelled)
+        # J0 of each FSE paid, for the relances.
+        for row in paid:
+            claim = FseClassified.FromString(row["classified"]).fse
+            matched = row["document_matched_on"]
+            records.append(
+                self.events.fse_paid(
+                    FsePaid(
+                        world=world,
+                        fse_id=row["fse_id"],
+                        ps_id=row["ps_id"],
+                        organism=row["organism"],
+                        nir=row["nir"],
+                        paid_on=on,
+                        amount_cents=row["amount_cents"],
+                        acts=claim.acts,
+                        needs_document=needs_document(claim),
+                        document_matched_on=matched.isoformat() if matched else "",
+                        payment_id=row["payment_id"],
+                    )
+                )
+            )
+        return records
 
     def _validated_records(
         self, world: str, day: date, by: str, rows: list[asyncpg.Record]
@@ -357,13 +483,15 @@ class DayCloser:
             for record in self.events.validated(world, organism, day.isoformat(), by, fse)
         ]
 
-    def _notice(self, world: str, organism: str, ps_id: str, fse_id: str, on: date, text: str) -> OutRecord:
+    def _notice(
+        self, world: str, organism: str, ps_id: str, fse_id: str, on: date, text: str, kind: str = "compagnon"
+    ) -> OutRecord:
         return self.events.notice(
             NoticeSent(
                 world=world,
                 organism=organism,
                 ps_id=ps_id,
-                kind="compagnon",
+                kind=kind,
                 sent_on=on.isoformat(),
                 fse_id=fse_id,
                 text=text,

@@ -1,23 +1,50 @@
-"""Wires relances: for now it follows the business clock and reports its health.
-
-The service's own work (the deadline engine and recoveries) comes with its issue; what is here
-is what every stage needs from day one: topics, database, the clock, /metrics and a graceful
-stop.
-"""
+"""Wires relances: the intake of the pôle's settlements, the day close, the outbox."""
 
 from __future__ import annotations
 
 from fseflow.bootstrap_helpers import follow_clock, open_database
+from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
+from fseflow.outbox import OutboxRelay, OutboxSweeper
 from fseflow.service import ServiceRuntime
-from fseflow.topics import topics_of
+from fseflow.streams import StreamProcessor
+from fseflow.topics import SETTLEMENTS, dead_letter_topic, topics_of
+from relances.adapters import postgres
+from relances.adapters.events import RelanceEvents
 from relances.config import Settings
+from relances.handlers import SERVICE, DayCloser, Intake
 
-SERVICE = "relances"
+__all__ = ["SERVICE", "build"]
 
 
 async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     kafka = KafkaFactory(settings, client_id=SERVICE)
-    await kafka.ensure_topics(topics_of(SERVICE))
-    await open_database(settings, runtime)
+    names = kafka.names
+    partitions = await kafka.ensure_topics(topics_of(SERVICE))
+    pool = await open_database(settings, runtime)
+    await migrate(pool, SERVICE, postgres.MIGRATIONS)
+
+    producer = kafka.producer()
+    await producer.start()
+    runtime.add_cleanup(producer.stop)
     follow_clock(kafka, runtime)
+    relay = OutboxRelay(pool, postgres.OUTBOX, producer)
+    await relay.flush()
+
+    closer = DayCloser(
+        pool, RelanceEvents(names), relay, kafka, {names(SETTLEMENTS): partitions[names(SETTLEMENTS)]}
+    )
+    dlq = names(dead_letter_topic(SERVICE))
+    intake = StreamProcessor(
+        service=SERVICE,
+        stage="intake",
+        consumer=kafka.consumer([SETTLEMENTS], group_id=SERVICE),
+        producer=producer,
+        inputs={names(SETTLEMENTS): SETTLEMENTS},
+        handler=Intake(pool, closer, dlq),
+        dlq_topic=dlq,
+        max_records=settings.relances_max_batch,
+    )
+    runtime.add_task("intake", intake.run, intake.request_stop, intake.readiness)
+    sweeper = OutboxSweeper(relay)
+    runtime.add_task("outbox", sweeper.run, sweeper.request_stop, lambda: None)

@@ -7,3 +7,5 @@ from fseflow.settings import ServiceSettings
 
 class Settings(ServiceSettings):
     metrics_port: int = 9105
+    # Records per intake batch (one PostgreSQL transaction).
+    relances_max_batch: int = 5000

@@ -39,7 +39,11 @@ app.add_typer(scenario_app, name="scenario")
 def _plugins() -> None:
     """Commands services provide (``fseflow.commands`` entry points), e.g. ``fseflow scor``."""
     for entry in entry_points(group="fseflow.commands"):
-        app.add_typer(entry.load(), name=entry.name)
+        command = entry.load()
+        if isinstance(command, typer.Typer):
+            app.add_typer(command, name=entry.name)  # a group: fseflow scor fsck ...
+        else:
+            app.command(name=entry.name)(command)  # one command: fseflow account PS_ID
 
 
 _plugins()

@@ -268,7 +268,8 @@ class Replay:
             await pool.close()
         kafka = KafkaFactory(self.endpoints.kafka, client_id="fseflow-replay")
         # What the pôles of the world's organisms publish, each on its own caisse topics.
-        self.outputs = (*OUTPUTS, *pole_topics(self.scenario.world))
+        self.poles = pole_topics(self.scenario.world)
+        self.outputs = (*OUTPUTS, *self.poles)
         await kafka.ensure_topics([CLOCK, *self.outputs])
         collector = Collector(kafka, self.outputs, world=self.world, start_from=self.endpoints.read_from)
         producer = kafka.producer()
@@ -292,7 +293,7 @@ class Replay:
             _of(collector, (ARL_ISSUED,), ArlIssued),
             documents=_of(collector, (DOCUMENT_STORED,), DocumentStored),
             aids=_of(collector, (AID_GRANTED,), AidGranted),
-            pole=_of(collector, self.outputs, Message),
+            pole=_of(collector, self.poles, Message),
             refused_documents=self.refused_documents,
             refused_decisions=self.refused_decisions,
         )

@@ -20,6 +20,7 @@ from fseflow.pointage.v1.pointage_pb2 import (
     NoticeSent,
     PaymentMade,
 )
+from fseflow.relances.v1.relances_pb2 import FseOverdue
 from fseflow.replay.scenario import Event, Scenario
 from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
 from fseflow.verdicts import classification_name, reason_name
@@ -84,6 +85,11 @@ class PoleView:
     matched_on: dict[str, str] = field(default_factory=dict)
     payments: list[PaymentMade] = field(default_factory=list)
     notices: list[NoticeSent] = field(default_factory=list)
+    # The relances (R13, R22).
+    overdue_on: dict[str, str] = field(default_factory=dict)
+    notified: dict[tuple[str, str], str] = field(default_factory=dict)  # (fse, kind) -> first day
+    recovered: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # fse -> (day, cents)
+    aids: list[AidGranted] = field(default_factory=list)
 
     @classmethod
     def of(cls, messages: Iterable[Message]) -> PoleView:
@@ -102,11 +108,19 @@ class PoleView:
                 view.payments.append(m)
                 for line in m.lines:
                     view.paid_on[line.fse_id] = m.paid_on
+                for recovery in m.recoveries:
+                    view.recovered.setdefault(recovery.fse_id, []).append((m.paid_on, recovery.amount_cents))
             elif isinstance(m, DocumentMatched):
                 known = view.matched_on.get(m.fse_id)
                 view.matched_on[m.fse_id] = min(known, m.matched_on) if known else m.matched_on
             elif isinstance(m, NoticeSent):
                 view.notices.append(m)
+                key = (m.fse_id, m.kind)
+                view.notified[key] = min(view.notified.get(key, m.sent_on), m.sent_on)
+            elif isinstance(m, FseOverdue):
+                view.overdue_on[m.fse_id] = m.overdue_on
+            elif isinstance(m, AidGranted):
+                view.aids.append(m)
         return view
 
     def timeline(self, fse_id: str, classification: str) -> dict[str, Any]:
@@ -136,6 +150,16 @@ class PoleView:
         replaced = self.replaced.get(fse_id)
         if replaced is not None:
             entry.update(status="replaced", replaced_by=replaced.replaced_by)
+        recovered = sorted(self.recovered.get(fse_id, ()))
+        entry.update(
+            overdue_on=self.overdue_on.get(fse_id),
+            reminder_on=self.notified.get((fse_id, "reminder")),
+            indu_on=self.notified.get((fse_id, "indu")),
+            recovered_on=recovered[0][0] if recovered else None,
+            recovered_amount=euros(sum(cents for _, cents in recovered)),
+        )
+        if entry["status"] == "paid" and entry["overdue_on"] and not entry["document_matched_on"]:
+            entry["status"] = "overdue"  # J30 passed, still no document (contract: status overdue)
         return entry
 
 
@@ -232,7 +256,7 @@ def build(
         "aids": sorted(
             (
                 {"ps": a.ps_id, "kind": a.kind, "on": a.granted_on, "amount": euros(a.amount_cents)}
-                for a in aids
+                for a in (*aids, *view.aids)
             ),
             key=lambda a: (a["on"], a["ps"], a["kind"]),
         ),
@@ -244,7 +268,7 @@ def build(
             "litigieuse": counts["litigieuse"],
             "lot_refused": sum(1 for e in fse.values() if e["status"] == "lot_refused"),
             "paid": euros(sum(p.gross_cents for p in view.payments)),
-            "recovered": 0.0,
+            "recovered": euros(sum(p.offset_cents for p in view.payments)),
             "cost_caisse": euros(cost),
         },
     }

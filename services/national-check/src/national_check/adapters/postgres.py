@@ -171,7 +171,11 @@ async def batch_memory(conn: Conn, acts: Iterable[AccordKey], ais3_days: Iterabl
 
 async def save_accorded(conn: Conn, acts: Iterable[tuple[AccordKey, date]]) -> None:
     """Upsert accorded acts; an act keeps the earliest day from which it counts."""
-    rows = [(*key, counts_from) for key, counts_from in acts]
+    # One row per act: an upsert may not touch a row twice in one statement.
+    earliest: dict[AccordKey, date] = {}
+    for key, day in acts:
+        earliest[key] = min(day, earliest.get(key, day))
+    rows = [(*key, day) for key, day in earliest.items()]
     if not rows:
         return
     worlds, pss, nirs, days, codes, counts_from = _columns(rows, 6)

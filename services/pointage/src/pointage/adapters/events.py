@@ -15,16 +15,18 @@ from fseflow.codec import encode, event_id
 from fseflow.kafka.base import OutRecord
 from fseflow.pointage.v1.pointage_pb2 import (
     AccordsValidated,
+    ActsCounted,
     DecisionRecorded,
     DocumentMatched,
     FseDelivered,
+    FsePaid,
     FseReplaced,
     LitigieuseDecided,
     NoticeSent,
     PaymentMade,
     ValidatedFse,
 )
-from fseflow.topics import CAISSE_KINDS, DECISIONS, TopicNames, caisse_topic
+from fseflow.topics import DECISIONS, SETTLEMENTS, TopicNames, caisse_kinds_of, caisse_topic
 
 SOURCE = "pointage"
 # FSE per AccordsValidated record: a national day of one organism stays well under a megabyte.
@@ -35,6 +37,7 @@ class PoleEvents:
     def __init__(self, names: TopicNames) -> None:
         self.names = names
         self.decisions_topic = names(DECISIONS)
+        self.settlements_topic = names(SETTLEMENTS)
 
     def topic(self, organism: str, kind: str) -> str:
         return self.names(caisse_topic(organism, kind))
@@ -127,12 +130,48 @@ class PoleEvents:
             key=f"{event.world}/{event.nir}".encode(),
         )
 
+    # -- pointage.settlements, for the relances (key world/professional) ------------------------
+    def _settlement(self, message: Message, ident: str, world: str, ps_id: str) -> OutRecord:
+        return encode(
+            message,
+            topic=self.settlements_topic,
+            event_id=ident,
+            source=SOURCE,
+            key=f"{world}/{ps_id}".encode(),
+        )
+
+    def fse_paid(self, event: FsePaid) -> OutRecord:
+        return self._settlement(
+            event, event_id("fse-paid", event.world, event.fse_id), event.world, event.ps_id
+        )
+
+    def match_settled(self, event: DocumentMatched, ps_id: str) -> OutRecord:
+        ident = event_id("settled-match", event.world, event.document_id)
+        return self._settlement(event, ident, event.world, ps_id)
+
+    def acts_counted(self, event: ActsCounted) -> OutRecord:
+        ident = event_id(
+            "acts-counted", event.world, event.ps_id, event.counted_on, str(event.year), str(event.mode)
+        )
+        return self._settlement(event, ident, event.world, event.ps_id)
+
+    def settlements_closed(self, world: str, day: str, partitions: int) -> list[OutRecord]:
+        return day_marks(
+            topic=self.settlements_topic,
+            partitions=partitions,
+            world=world,
+            day=day,
+            stage=SOURCE,
+            source_partition=0,
+            source_partitions=1,
+        )
+
     def day_closed(self, world: str, day: str, organisms: Iterable[str]) -> list[OutRecord]:
         """The pôle closed ``day``: a DayMark at the end of each of its organisms' topics."""
         return [
             record
             for organism in organisms
-            for kind in CAISSE_KINDS
+            for kind in caisse_kinds_of(SOURCE)
             for record in day_marks(
                 topic=self.topic(organism, kind),
                 partitions=1,

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from fseflow import day_book
 from fseflow.calendar import is_business_day
 from fseflow.db import Conn
 from fseflow.outbox import outbox_table_ddl
@@ -128,16 +129,10 @@ MIGRATIONS = [
         PRIMARY KEY (world, ps_id, year, mode)
     );
 
-    -- The business clock as pointage sees it: which DayMarks reached which input partition.
-    CREATE TABLE pointage.day_marks (
-        world text NOT NULL,
-        day date NOT NULL,
-        topic text NOT NULL,
-        partition integer NOT NULL,
-        source integer NOT NULL,
-        expected integer NOT NULL,
-        PRIMARY KEY (world, day, topic, partition, source)
-    );
+    """
+    # The business clock as pointage sees it: which DayMarks reached which input partition.
+    + day_book.day_marks_ddl("pointage.day_marks")
+    + """
     CREATE TABLE pointage.closed_days (
         world text NOT NULL,
         day date NOT NULL,
@@ -155,7 +150,28 @@ MIGRATIONS = [
         password_hash text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
     );
+    """,
+    # Recoveries ordered by the relances, taken by offset from payments (R13): the ledger.
     """
+    CREATE TABLE pointage.recoveries (
+        world text NOT NULL,
+        fse_id text NOT NULL,
+        ps_id text NOT NULL,
+        organism text NOT NULL,
+        kind text NOT NULL,
+        amount_cents bigint NOT NULL,
+        indu_on date NOT NULL,
+        recover_on date NOT NULL,
+        cancellable boolean NOT NULL,
+        applied_cents bigint NOT NULL DEFAULT 0,
+        first_applied_on date,
+        last_applied_on date,
+        cancelled_on date,
+        PRIMARY KEY (world, fse_id)
+    );
+    CREATE INDEX recoveries_open ON pointage.recoveries (world, ps_id, recover_on)
+        WHERE cancelled_on IS NULL AND applied_cents < amount_cents;
+    """,
 ]
 
 
@@ -297,51 +313,22 @@ async def match_day_receipts(conn: Conn, world: str, day: date) -> int:
     return int(status.rsplit(" ", 1)[1])
 
 
-# -- the business clock --------------------------------------------------------------------------
-MarkRow = tuple[str, date, str, int, int, int]  # world, day, topic, partition, source, expected
+# -- the business clock (fseflow.day_book) ------------------------------------------------------
+DAY_MARKS = "pointage.day_marks"
+CLOSED_DAYS = "pointage.closed_days"
+MarkRow = day_book.MarkRow
 
 
 async def add_marks(conn: Conn, rows: Sequence[MarkRow]) -> None:
-    if not rows:
-        return
-    await conn.execute(
-        """
-        INSERT INTO pointage.day_marks (world, day, topic, partition, source, expected)
-        SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::int[], $5::int[], $6::int[])
-        ON CONFLICT DO NOTHING
-        """,
-        *_columns(rows, 6),
-    )
+    await day_book.add_marks(conn, DAY_MARKS, rows)
 
 
 async def lock_world(conn: Conn, world: str) -> None:
-    """Serialise the day work of one world across replicas (held until the transaction ends)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('pointage.day/' || $1))", world)
+    await day_book.lock_world(conn, "pointage", world)
 
 
 async def next_complete_day(conn: Conn, world: str, inputs: dict[str, int]) -> date | None:
-    """The earliest day not closed yet whose marks reached every partition of every input."""
-    value = await conn.fetchval(
-        """
-        SELECT day FROM (
-            SELECT m.day, m.topic, m.partition
-            FROM pointage.day_marks m
-            JOIN unnest($2::text[], $3::int[]) AS i(topic, partitions)
-              ON i.topic = m.topic AND m.partition < i.partitions
-            WHERE m.world = $1
-              AND NOT EXISTS (SELECT 1 FROM pointage.closed_days c WHERE c.world = $1 AND c.day = m.day)
-            GROUP BY m.day, m.topic, m.partition
-            HAVING count(*) >= max(m.expected)
-        ) complete
-        GROUP BY day HAVING count(*) = $4
-        ORDER BY day LIMIT 1
-        """,
-        world,
-        list(inputs),
-        list(inputs.values()),
-        sum(inputs.values()),
-    )
-    return value if isinstance(value, date) else None
+    return await day_book.next_complete_day(conn, DAY_MARKS, CLOSED_DAYS, world, inputs)
 
 
 async def record_closed_day(conn: Conn, world: str, day: date, counts: dict[str, int]) -> None:
@@ -357,7 +344,7 @@ async def record_closed_day(conn: Conn, world: str, day: date, counts: dict[str,
         counts["paid"],
         counts["matched"],
     )
-    await conn.execute("DELETE FROM pointage.day_marks WHERE world = $1 AND day <= $2", world, day)
+    await day_book.forget_marks(conn, DAY_MARKS, world, day)
 
 
 async def organisms(conn: Conn, world: str) -> list[str]:
@@ -423,13 +410,14 @@ class PaymentRow:
         return sum(amount for _, amount in self.lines)
 
 
-async def pay_due(conn: Conn, world: str, day: date) -> list[PaymentRow]:
-    """Pay every validated FSE due by ``day``: one payment per professional (R4)."""
+async def pay_due(conn: Conn, world: str, day: date) -> tuple[list[PaymentRow], list[asyncpg.Record]]:
+    """Pay every validated FSE due by ``day``: one payment per professional (R4). Returns the
+    payments and the FSE paid."""
     rows = await conn.fetch(
         f"""
         UPDATE pointage.fse SET state = '{PAID}', paid_on = $2, payment_id = ps_id || '/' || $2::text
         WHERE world = $1 AND state = '{VALIDATED}' AND pay_on <= $2
-        RETURNING payment_id, organism, ps_id, fse_id, amount_cents
+        RETURNING payment_id, organism, ps_id, fse_id, amount_cents, nir, classified, document_matched_on
         """,
         world,
         day,
@@ -446,27 +434,98 @@ async def pay_due(conn: Conn, world: str, day: date) -> list[PaymentRow]:
         )
         for payment_id, lines in sorted(grouped.items())
     ]
-    if payments:
-        await conn.copy_records_to_table(
-            "payments",
-            schema_name="pointage",
-            columns=(
-                "world",
-                "payment_id",
-                "organism",
-                "ps_id",
-                "paid_on",
-                "fse_count",
-                "gross_cents",
-                "offset_cents",
-                "net_cents",
-            ),
-            records=[
-                (world, p.payment_id, p.organism, p.ps_id, day, len(p.lines), p.gross_cents, 0, p.gross_cents)
-                for p in payments
-            ],
+    return payments, sorted(rows, key=lambda r: r["fse_id"])
+
+
+async def record_payments(
+    conn: Conn, world: str, day: date, payments: Sequence[tuple[PaymentRow, int]]
+) -> None:
+    """(payment, offset in cents) of the day."""
+    if not payments:
+        return
+    await conn.copy_records_to_table(
+        "payments",
+        schema_name="pointage",
+        columns=(
+            "world",
+            "payment_id",
+            "organism",
+            "ps_id",
+            "paid_on",
+            "fse_count",
+            "gross_cents",
+            "offset_cents",
+            "net_cents",
+        ),
+        records=[
+            (world, p.payment_id, p.organism, p.ps_id, day, len(p.lines), p.gross_cents, o, p.gross_cents - o)
+            for p, o in payments
+        ],
+    )
+
+
+async def add_recovery_orders(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
+    """(world, fse, ps, organism, kind, amount, indu_on, recover_on, cancellable); an FSE is
+    recovered once, whichever order came first."""
+    if not rows:
+        return
+    await conn.execute(
+        """
+        INSERT INTO pointage.recoveries
+            (world, fse_id, ps_id, organism, kind, amount_cents, indu_on, recover_on, cancellable)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                             $7::date[], $8::date[], $9::boolean[])
+        ON CONFLICT DO NOTHING
+        """,
+        *_columns(rows, 9),
+    )
+
+
+async def open_recoveries(conn: Conn, world: str, ps_ids: Sequence[str], day: date) -> list[asyncpg.Record]:
+    """The open recoveries of these professionals due by ``day``, in the order they are taken."""
+    if not ps_ids:
+        return []
+    return await conn.fetch(
+        """
+        SELECT r.fse_id, r.ps_id, r.kind, r.amount_cents, r.applied_cents, r.recover_on, r.cancellable,
+               f.document_matched_on
+        FROM pointage.recoveries r
+        LEFT JOIN pointage.fse f ON f.world = r.world AND f.fse_id = r.fse_id
+        WHERE r.world = $1 AND r.ps_id = ANY($2::text[]) AND r.recover_on <= $3
+          AND r.cancelled_on IS NULL AND r.applied_cents < r.amount_cents
+        ORDER BY r.ps_id, r.recover_on, r.fse_id
+        FOR UPDATE OF r
+        """,
+        world,
+        list(ps_ids),
+        day,
+    )
+
+
+async def settle_recoveries(
+    conn: Conn, world: str, day: date, applied: Sequence[tuple[str, int]], cancelled: Sequence[str]
+) -> None:
+    if applied:
+        fse_ids, amounts = _columns(applied, 2)
+        await conn.execute(
+            """
+            UPDATE pointage.recoveries r SET applied_cents = r.applied_cents + a.amount,
+                first_applied_on = COALESCE(r.first_applied_on, $2), last_applied_on = $2
+            FROM unnest($3::text[], $4::bigint[]) AS a(fse_id, amount)
+            WHERE r.world = $1 AND r.fse_id = a.fse_id
+            """,
+            world,
+            day,
+            fse_ids,
+            amounts,
         )
-    return payments
+    if cancelled:
+        await conn.execute(
+            "UPDATE pointage.recoveries SET cancelled_on = $2 WHERE world = $1 AND fse_id = ANY($3::text[])",
+            world,
+            day,
+            list(cancelled),
+        )
 
 
 async def deliver(conn: Conn, world: str, day: date, delivered_on: date) -> list[asyncpg.Record]:
@@ -539,7 +598,7 @@ async def publish_matches(conn: Conn, world: str, by: date) -> list[asyncpg.Reco
         FROM pointage.fse f
         WHERE m.world = $1 AND NOT m.published AND m.matched_on <= $2
           AND f.world = m.world AND f.fse_id = m.fse_id
-        RETURNING m.document_id, m.fse_id, m.matched_on, f.organism
+        RETURNING m.document_id, m.fse_id, m.matched_on, f.organism, f.ps_id
         """,
         world,
         by,

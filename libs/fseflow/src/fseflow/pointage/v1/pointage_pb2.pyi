@@ -105,8 +105,20 @@ class PaymentLine(_message.Message):
     amount_cents: int
     def __init__(self, fse_id: _Optional[str] = ..., amount_cents: _Optional[int] = ...) -> None: ...
 
+class RecoveryLine(_message.Message):
+    __slots__ = ("fse_id", "amount_cents", "kind", "remaining_cents")
+    FSE_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_CENTS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_CENTS_FIELD_NUMBER: _ClassVar[int]
+    fse_id: str
+    amount_cents: int
+    kind: str
+    remaining_cents: int
+    def __init__(self, fse_id: _Optional[str] = ..., amount_cents: _Optional[int] = ..., kind: _Optional[str] = ..., remaining_cents: _Optional[int] = ...) -> None: ...
+
 class PaymentMade(_message.Message):
-    __slots__ = ("world", "organism", "payment_id", "ps_id", "paid_on", "gross_cents", "offset_cents", "net_cents", "lines")
+    __slots__ = ("world", "organism", "payment_id", "ps_id", "paid_on", "gross_cents", "offset_cents", "net_cents", "lines", "recoveries")
     WORLD_FIELD_NUMBER: _ClassVar[int]
     ORGANISM_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +128,7 @@ class PaymentMade(_message.Message):
     OFFSET_CENTS_FIELD_NUMBER: _ClassVar[int]
     NET_CENTS_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
+    RECOVERIES_FIELD_NUMBER: _ClassVar[int]
     world: str
     organism: str
     payment_id: str
@@ -125,7 +138,8 @@ class PaymentMade(_message.Message):
     offset_cents: int
     net_cents: int
     lines: _containers.RepeatedCompositeFieldContainer[PaymentLine]
-    def __init__(self, world: _Optional[str] = ..., organism: _Optional[str] = ..., payment_id: _Optional[str] = ..., ps_id: _Optional[str] = ..., paid_on: _Optional[str] = ..., gross_cents: _Optional[int] = ..., offset_cents: _Optional[int] = ..., net_cents: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[PaymentLine, _Mapping]]] = ...) -> None: ...
+    recoveries: _containers.RepeatedCompositeFieldContainer[RecoveryLine]
+    def __init__(self, world: _Optional[str] = ..., organism: _Optional[str] = ..., payment_id: _Optional[str] = ..., ps_id: _Optional[str] = ..., paid_on: _Optional[str] = ..., gross_cents: _Optional[int] = ..., offset_cents: _Optional[int] = ..., net_cents: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[PaymentLine, _Mapping]]] = ..., recoveries: _Optional[_Iterable[_Union[RecoveryLine, _Mapping]]] = ...) -> None: ...
 
 class DocumentMatched(_message.Message):
     __slots__ = ("world", "organism", "fse_id", "document_id", "matched_on")
@@ -176,3 +190,45 @@ class DecisionRecorded(_message.Message):
     nir: str
     acts: _containers.RepeatedCompositeFieldContainer[_claims_pb2.ActLine]
     def __init__(self, world: _Optional[str] = ..., fse_id: _Optional[str] = ..., outcome: _Optional[str] = ..., decided_on: _Optional[str] = ..., ps_id: _Optional[str] = ..., nir: _Optional[str] = ..., acts: _Optional[_Iterable[_Union[_claims_pb2.ActLine, _Mapping]]] = ...) -> None: ...
+
+class FsePaid(_message.Message):
+    __slots__ = ("world", "fse_id", "ps_id", "organism", "nir", "paid_on", "amount_cents", "acts", "needs_document", "document_matched_on", "payment_id")
+    WORLD_FIELD_NUMBER: _ClassVar[int]
+    FSE_ID_FIELD_NUMBER: _ClassVar[int]
+    PS_ID_FIELD_NUMBER: _ClassVar[int]
+    ORGANISM_FIELD_NUMBER: _ClassVar[int]
+    NIR_FIELD_NUMBER: _ClassVar[int]
+    PAID_ON_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_CENTS_FIELD_NUMBER: _ClassVar[int]
+    ACTS_FIELD_NUMBER: _ClassVar[int]
+    NEEDS_DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_MATCHED_ON_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    world: str
+    fse_id: str
+    ps_id: str
+    organism: str
+    nir: str
+    paid_on: str
+    amount_cents: int
+    acts: _containers.RepeatedCompositeFieldContainer[_claims_pb2.ActLine]
+    needs_document: bool
+    document_matched_on: str
+    payment_id: str
+    def __init__(self, world: _Optional[str] = ..., fse_id: _Optional[str] = ..., ps_id: _Optional[str] = ..., organism: _Optional[str] = ..., nir: _Optional[str] = ..., paid_on: _Optional[str] = ..., amount_cents: _Optional[int] = ..., acts: _Optional[_Iterable[_Union[_claims_pb2.ActLine, _Mapping]]] = ..., needs_document: _Optional[bool] = ..., document_matched_on: _Optional[str] = ..., payment_id: _Optional[str] = ...) -> None: ...
+
+class ActsCounted(_message.Message):
+    __slots__ = ("world", "ps_id", "year", "mode", "acts", "counted_on")
+    WORLD_FIELD_NUMBER: _ClassVar[int]
+    PS_ID_FIELD_NUMBER: _ClassVar[int]
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    ACTS_FIELD_NUMBER: _ClassVar[int]
+    COUNTED_ON_FIELD_NUMBER: _ClassVar[int]
+    world: str
+    ps_id: str
+    year: int
+    mode: _claims_pb2.BillingMode
+    acts: int
+    counted_on: str
+    def __init__(self, world: _Optional[str] = ..., ps_id: _Optional[str] = ..., year: _Optional[int] = ..., mode: _Optional[_Union[_claims_pb2.BillingMode, str]] = ..., acts: _Optional[int] = ..., counted_on: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,90 @@
+"""Recoveries by offset (R13): what a professional's payment takes back of what they owe.
+
+A recovery is due from its day on the professional's first payment on or after it; what that
+payment cannot cover is carried to the next ones, oldest first. A "document" recovery is
+cancelled when the document was matched by its recovery day (the contract: a document matched
+before a step cancels that step, including a notified indu); once it has started, it runs to the
+end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class OpenRecovery:
+    fse_id: str
+    kind: str
+    amount_cents: int
+    applied_cents: int
+    recover_on: date
+    cancellable: bool
+    document_matched_on: date | None
+
+    @property
+    def remaining_cents(self) -> int:
+        return self.amount_cents - self.applied_cents
+
+
+@dataclass(frozen=True)
+class Offset:
+    fse_id: str
+    kind: str
+    amount_cents: int
+    remaining_cents: int
+
+
+@dataclass
+class Settlement:
+    offsets: list[Offset] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+
+    @property
+    def offset_cents(self) -> int:
+        return sum(o.amount_cents for o in self.offsets)
+
+
+def cancelled_by_document(recovery: OpenRecovery) -> bool:
+    return (
+        recovery.cancellable
+        and recovery.applied_cents == 0
+        and recovery.document_matched_on is not None
+        and recovery.document_matched_on <= recovery.recover_on
+    )
+
+
+def settle(gross_cents: int, recoveries: Sequence[OpenRecovery]) -> Settlement:
+    """Offsets on one payment of ``gross_cents``; ``recoveries`` are the professional's open ones
+    due by the payment day, in the order they must be taken (recovery day, then FSE id)."""
+    settlement = Settlement()
+    available = gross_cents
+    for recovery in recoveries:
+        if cancelled_by_document(recovery):
+            settlement.cancelled.append(recovery.fse_id)
+            continue
+        if available <= 0 or recovery.remaining_cents <= 0:
+            continue
+        taken = min(available, recovery.remaining_cents)
+        available -= taken
+        settlement.offsets.append(
+            Offset(recovery.fse_id, recovery.kind, taken, recovery.remaining_cents - taken)
+        )
+    return settlement
+
+
+def _euros(cents: int) -> str:
+    return f"{cents / 100:.2f} €".replace(".", ",")
+
+
+def notice_text(fse_id: str, amount_cents: int, remaining_cents: int, paid_on: date) -> str:
+    """The notice of a recovery taken from a payment (R13)."""
+    text = (
+        f"Un indu de {_euros(amount_cents)} sur votre facture {fse_id} a été récupéré sur votre "
+        f"paiement du {paid_on.strftime('%d/%m/%Y')}."
+    )
+    if remaining_cents:
+        text += f" Il reste {_euros(remaining_cents)} à récupérer sur vos prochains paiements."
+    return text

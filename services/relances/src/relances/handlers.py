@@ -1,0 +1,371 @@
+"""The relances' use cases (R13, R22).
+
+- ``Intake`` (a stream processor over pointage.settlements, keyed by professional): opens a
+  deadline for each FSE paid without its document, notes matches, keeps the paid acts (for
+  hospital stays learned late), first payments and act counts, and records the pôle's DayMarks.
+- ``DayCloser``: once the pôle has closed day D (its marks on every partition), in one
+  transaction: the deadlines due by D fire or are cancelled (an index range: only what is due is
+  read), hospital stays that became known by D give their indus, the aids due are granted; the
+  records go through the outbox, then a DayMark closes D on each caisse's relances topic.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+from google.protobuf.message import Message
+
+from fseflow import outbox
+from fseflow.calendar import parse_day, previous_business_day
+from fseflow.claims.v1.claims_pb2 import ActLine
+from fseflow.clock.v1.clock_pb2 import DayMark
+from fseflow.codec import Envelope
+from fseflow.db import Conn
+from fseflow.dead_letters import dead_letter
+from fseflow.kafka.base import OutRecord
+from fseflow.kafka.factory import KafkaFactory
+from fseflow.outbox import OutboxRelay
+from fseflow.pointage.v1.pointage_pb2 import ActsCounted, DocumentMatched, FsePaid, NoticeSent
+from fseflow.relances.v1.relances_pb2 import FseOverdue, RecoveryOrdered
+from fseflow.scor.v1.scor_pb2 import AidGranted
+from fseflow.streams import HandlerResult
+from fseflow.topics import ORGANISM_PATTERN, caisse_topics
+from relances import metrics
+from relances.adapters import postgres as pg
+from relances.adapters.events import RelanceEvents
+from relances.domain import aids, deadlines, notices
+from relances.domain.deadlines import Step
+
+log = logging.getLogger(__name__)
+SERVICE = "relances"
+DOCUMENT = "document"
+HOSPITAL = "hospital"
+
+
+def act_label(act: ActLine) -> str:
+    return f"{act.code} {act.coefficient} du {act.performed_on}"
+
+
+class Intake:
+    def __init__(self, pool: asyncpg.Pool, closer: DayCloser, dlq_topic: str) -> None:
+        self.pool = pool
+        self.closer = closer
+        self.dlq_topic = dlq_topic
+
+    async def __call__(self, envelopes: list[Envelope[Message]]) -> HandlerResult:
+        opened: list[tuple[object, ...]] = []
+        paid_acts: list[tuple[object, ...]] = []
+        firsts: list[tuple[str, str, date]] = []
+        matches: list[tuple[str, str, date]] = []
+        counted: list[tuple[object, ...]] = []
+        marks: list[pg.MarkRow] = []
+        dead: list[OutRecord] = []
+        for envelope in envelopes:
+            message = envelope.message
+            try:
+                if type(message) is FsePaid:
+                    self._paid(message, opened, paid_acts, firsts)
+                elif type(message) is DocumentMatched:
+                    matches.append((message.world, message.fse_id, parse_day(message.matched_on)))
+                elif type(message) is ActsCounted:
+                    counted.append(
+                        (
+                            message.world,
+                            message.ps_id,
+                            message.year,
+                            message.mode,
+                            parse_day(message.counted_on),
+                            message.acts,
+                        )
+                    )
+                elif type(message) is DayMark:
+                    marks.append(
+                        (
+                            message.world,
+                            parse_day(message.day),
+                            envelope.record.topic,
+                            envelope.record.partition,
+                            message.source_partition,
+                            message.source_partitions,
+                        )
+                    )
+            except ValueError as exc:
+                dead.append(
+                    dead_letter(
+                        service=SERVICE,
+                        dlq_topic=self.dlq_topic,
+                        record=envelope.record,
+                        error=exc,
+                        event=envelope.event_id,
+                    )
+                )
+        async with self.pool.acquire() as conn, conn.transaction():
+            await pg.open_deadlines(conn, opened)
+            await pg.add_paid_acts(conn, paid_acts)
+            await pg.note_first_payments(conn, firsts)
+            # After the openings: an FSE paid and matched the same day is opened, then matched.
+            await pg.note_matches(conn, matches)
+            await pg.add_acts_counted(conn, counted)
+            await pg.add_marks(conn, marks)
+        metrics.OPENED.inc(len(opened))
+        for world in sorted({mark[0] for mark in marks}):
+            await self.closer.close_ready_days(world)
+        return HandlerResult(records=dead)
+
+    @staticmethod
+    def _paid(
+        event: FsePaid,
+        opened: list[tuple[object, ...]],
+        paid_acts: list[tuple[object, ...]],
+        firsts: list[tuple[str, str, date]],
+    ) -> None:
+        paid_on = parse_day(event.paid_on)
+        labels = "|".join(act_label(act) for act in event.acts)
+        firsts.append((event.world, event.ps_id, paid_on))
+        for act_on in sorted({parse_day(act.performed_on) for act in event.acts}):
+            paid_acts.append(
+                (
+                    event.world,
+                    event.nir,
+                    act_on,
+                    event.fse_id,
+                    event.ps_id,
+                    event.organism,
+                    event.amount_cents,
+                    paid_on,
+                    labels,
+                )
+            )
+        if event.needs_document and not event.document_matched_on:
+            opened.append(
+                (
+                    event.world,
+                    event.fse_id,
+                    event.ps_id,
+                    event.organism,
+                    paid_on,
+                    event.amount_cents,
+                    labels,
+                    Step.OVERDUE,
+                    deadlines.due_day(paid_on, Step.OVERDUE),
+                )
+            )
+
+
+@dataclass
+class DaySummary:
+    fired: int = 0
+    cancelled: int = 0
+    hospital: int = 0
+    aids: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "fired": self.fired,
+            "cancelled": self.cancelled,
+            "hospital": self.hospital,
+            "aids": self.aids,
+        }
+
+
+class DayCloser:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        events: RelanceEvents,
+        relay: OutboxRelay,
+        kafka: KafkaFactory,
+        inputs: dict[str, int],
+    ) -> None:
+        self.pool = pool
+        self.events = events
+        self.relay = relay
+        self.kafka = kafka
+        # physical input topic -> partitions (pointage.settlements)
+        self.inputs = inputs
+        self._topics_ready: set[str] = set()
+
+    async def close_ready_days(self, world: str) -> list[date]:
+        closed = []
+        while True:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await pg.lock_world(conn, world)
+                day = await pg.next_complete_day(conn, world, self.inputs)
+                if day is None:
+                    break
+                summary = await self.close_day(conn, world, day)
+            closed.append(day)
+            await self.relay.flush()
+            log.info("world %s: relances of %s done: %s", world, day, summary)
+        return closed
+
+    async def _ensure_topics(self, organisms: list[str]) -> None:
+        missing = [o for o in organisms if o not in self._topics_ready]
+        if missing:
+            await self.kafka.ensure_topics([spec for o in missing for spec in caisse_topics(o)])
+            self._topics_ready.update(missing)
+
+    async def close_day(self, conn: Conn, world: str, day: date) -> DaySummary:
+        summary = DaySummary()
+        organisms = [o for o in await pg.organisms(conn, world) if ORGANISM_PATTERN.match(o)]
+        await self._ensure_topics(organisms)
+        records = await self._fire_deadlines(conn, world, day, summary)
+        records += await self._hospital_stays(conn, world, day, summary)
+        records += await self._aids(conn, world, day, summary)
+        await outbox.add(conn, pg.OUTBOX, records)
+        await outbox.add(
+            conn, pg.OUTBOX, self.events.day_closed(world, day.isoformat(), organisms), after=True
+        )
+        await pg.record_closed_day(conn, world, day, summary.counts())
+        metrics.DAYS_CLOSED.inc()
+        return summary
+
+    async def _fire_deadlines(
+        self, conn: Conn, world: str, day: date, summary: DaySummary
+    ) -> list[OutRecord]:
+        records: list[OutRecord] = []
+        moves: list[tuple[str, str, int | None, date | None]] = []
+        orders: list[tuple[str, str, int, date, date]] = []
+        ordered: dict[str, RecoveryOrdered] = {}
+        for row in await pg.due_deadlines(conn, world, day):
+            step = Step(row["step"])
+            firing = deadlines.fire(step, row["due_on"], row["paid_on"], row["matched_on"])
+            fse_id, due_on, paid_on = row["fse_id"], row["due_on"], row["paid_on"]
+            if firing.fired is None:
+                moves.append((fse_id, pg.CANCELLED, None, None))
+                summary.cancelled += 1
+                continue
+            summary.fired += 1
+            metrics.FIRED.labels(step.name.lower()).inc()
+            if step is Step.OVERDUE:
+                records.append(
+                    self.events.overdue(
+                        FseOverdue(
+                            world=world,
+                            organism=row["organism"],
+                            fse_id=fse_id,
+                            ps_id=row["ps_id"],
+                            overdue_on=due_on.isoformat(),
+                            paid_on=paid_on.isoformat(),
+                        )
+                    )
+                )
+            elif step is Step.REMINDER:
+                indu_on = deadlines.due_day(paid_on, Step.INDU)
+                text = notices.reminder(fse_id, row["acts"], row["amount_cents"], paid_on, indu_on)
+                records.append(self._notice(world, row, "reminder", due_on, text))
+            else:
+                recover_on = deadlines.recovery_day(paid_on)
+                text = notices.indu(fse_id, row["acts"], row["amount_cents"], paid_on, recover_on)
+                records.append(self._notice(world, row, "indu", due_on, text))
+                orders.append((fse_id, DOCUMENT, row["amount_cents"], due_on, recover_on))
+                ordered[fse_id] = RecoveryOrdered(
+                    world=world,
+                    organism=row["organism"],
+                    fse_id=fse_id,
+                    ps_id=row["ps_id"],
+                    kind=DOCUMENT,
+                    amount_cents=row["amount_cents"],
+                    indu_on=due_on.isoformat(),
+                    recover_on=recover_on.isoformat(),
+                    cancellable=True,
+                )
+            if firing.next_step is None:
+                moves.append((fse_id, pg.ORDERED, None, None))
+            else:
+                moves.append((fse_id, pg.OPEN, int(firing.next_step), firing.next_due))
+        await pg.move_deadlines(conn, world, moves)
+        for fse_id in await pg.add_orders(conn, world, orders):
+            records += self.events.recovery(ordered[fse_id])
+        return records
+
+    async def _hospital_stays(
+        self, conn: Conn, world: str, day: date, summary: DaySummary
+    ) -> list[OutRecord]:
+        """Stays that became known since the previous business day (a weekend's included)."""
+        records: list[OutRecord] = []
+        cases: dict[str, asyncpg.Record] = {}
+        for row in await pg.hospital_cases(conn, world, previous_business_day(day), day):
+            if row["fse_id"] not in cases and deadlines.hospital_indu_applies(row["act_on"], row["known_on"]):
+                cases[row["fse_id"]] = row
+        orders = []
+        for fse_id, row in cases.items():
+            _indu_on, recover_on = deadlines.hospital_days(row["known_on"])
+            orders.append((fse_id, HOSPITAL, row["amount_cents"], day, recover_on))
+        new = set(await pg.add_orders(conn, world, orders))
+        await pg.supersede(conn, world, sorted(new))
+        for fse_id in sorted(new):
+            row = cases[fse_id]
+            _indu_on, recover_on = deadlines.hospital_days(row["known_on"])
+            text = notices.hospital_indu(
+                fse_id, row["acts"], row["amount_cents"], (row["stay_from"], row["stay_to"]), recover_on
+            )
+            records.append(self._notice(world, row, "indu", day, text))
+            records += self.events.recovery(
+                RecoveryOrdered(
+                    world=world,
+                    organism=row["organism"],
+                    fse_id=fse_id,
+                    ps_id=row["ps_id"],
+                    kind=HOSPITAL,
+                    amount_cents=row["amount_cents"],
+                    indu_on=day.isoformat(),
+                    recover_on=recover_on.isoformat(),
+                    cancellable=False,
+                )
+            )
+            summary.hospital += 1
+            metrics.FIRED.labels("hospital").inc()
+        return records
+
+    async def _aids(self, conn: Conn, world: str, day: date, summary: DaySummary) -> list[OutRecord]:
+        granted: list[tuple[str, str, date, int, str]] = []
+        for row in await pg.first_fse_candidates(conn, world, day, aids.FIRST_FSE):
+            if aids.first_fse_in_world(row["transmitting_since"], row["start_day"]):
+                granted.append(
+                    (
+                        row["ps_id"],
+                        aids.FIRST_FSE,
+                        row["first_paid_on"],
+                        aids.FIRST_FSE_CENTS,
+                        row["organism"],
+                    )
+                )
+        if aids.is_first_business_day_of_year(day):
+            for row in await pg.acts_of_year(conn, world, day.year - 1):
+                if aids.earns_teletransmission_aid(int(row["electronic"] or 0), int(row["total"] or 0)):
+                    granted.append(
+                        (
+                            row["ps_id"],
+                            aids.TELETRANSMISSION,
+                            day,
+                            aids.TELETRANSMISSION_CENTS,
+                            row["organism"],
+                        )
+                    )
+        await pg.grant_aids(conn, world, [g[:4] for g in granted])
+        summary.aids = len(granted)
+        return [
+            self.events.aid(
+                AidGranted(world=world, ps_id=ps, kind=kind, granted_on=on.isoformat(), amount_cents=cents),
+                organism,
+            )
+            for ps, kind, on, cents, organism in granted
+        ]
+
+    def _notice(self, world: str, row: asyncpg.Record, kind: str, on: date, text: str) -> OutRecord:
+        metrics.NOTICES.labels(kind).inc()
+        return self.events.notice(
+            NoticeSent(
+                world=world,
+                organism=row["organism"],
+                ps_id=row["ps_id"],
+                kind=kind,
+                sent_on=on.isoformat(),
+                fse_id=row["fse_id"],
+                text=text,
+            )
+        )

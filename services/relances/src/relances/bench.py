@@ -109,7 +109,12 @@ async def run(
                 f"""CREATE TEMP TABLE bench_deadlines AS SELECT * FROM relances.deadlines
                     WHERE world = '{world}'"""
             )
-            await conn.execute("UPDATE bench_deadlines SET state = 'open', step = 1")
+            # Back to before the closure: the fired ones moved on to their reminder.
+            await conn.execute(
+                "UPDATE bench_deadlines SET state = 'open', step = 1, "
+                "due_on = CASE WHEN step = 2 THEN $1 ELSE due_on END",
+                CLOSED_DAY,
+            )
             await conn.execute("CREATE INDEX ON bench_deadlines (world, due_on) WHERE state = 'open'")
             await conn.execute("ANALYZE bench_deadlines")
             started_raw = time.perf_counter()

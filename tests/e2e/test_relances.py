@@ -98,6 +98,7 @@ def test_notices_in_plain_french_on_the_contract_days(months: dict[str, Any]) ->
     assert "hospitalisation" in text[("indu", "h-200")]
     assert "20,79 €" in text[("recovery", "r-doc-never")]  # what is still owed after 27 July
     assert "27/07/2026" in text[("recovery", "r-doc-never")]
+    assert "AMI 4" in text[("recovery", "r-doc-never")]  # which act is taken back
 
 
 def test_aids_and_totals(months: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ import asyncpg
 from google.protobuf.message import Message
 
 from fseflow import outbox
+from fseflow.acts import act_label
 from fseflow.business_clock import ClockFollower
 from fseflow.calendar import parse_day
 from fseflow.claims.v1.claims_pb2 import BillingMode, Fse
@@ -386,7 +387,11 @@ class DayCloser:
     async def _pay(self, conn: Conn, world: str, day: date, summary: DaySummary) -> list[OutRecord]:
         payments, paid = await pg.pay_due(conn, world, day)
         owed: dict[str, list[recoveries.OpenRecovery]] = defaultdict(list)
+        acts_of: dict[str, list[str]] = {}
         for row in await pg.open_recoveries(conn, world, [p.ps_id for p in payments], day):
+            if row["classified"] is not None:
+                claim = FseClassified.FromString(row["classified"]).fse
+                acts_of[row["fse_id"]] = [act_label(act) for act in claim.acts]
             owed[row["ps_id"]].append(
                 recoveries.OpenRecovery(
                     row["fse_id"],
@@ -439,7 +444,9 @@ class DayCloser:
                     payment.ps_id,
                     o.fse_id,
                     day,
-                    recoveries.notice_text(o.fse_id, o.amount_cents, o.remaining_cents, day),
+                    recoveries.notice_text(
+                        o.fse_id, acts_of.get(o.fse_id, ()), o.amount_cents, o.remaining_cents, day
+                    ),
                     kind="recovery",
                 )
                 for o in settlement.offsets

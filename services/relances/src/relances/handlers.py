@@ -19,8 +19,8 @@ import asyncpg
 from google.protobuf.message import Message
 
 from fseflow import outbox
+from fseflow.acts import act_label
 from fseflow.calendar import parse_day, previous_business_day
-from fseflow.claims.v1.claims_pb2 import ActLine
 from fseflow.clock.v1.clock_pb2 import DayMark
 from fseflow.codec import Envelope
 from fseflow.db import Conn
@@ -43,10 +43,6 @@ log = logging.getLogger(__name__)
 SERVICE = "relances"
 DOCUMENT = "document"
 HOSPITAL = "hospital"
-
-
-def act_label(act: ActLine) -> str:
-    return f"{act.code} {act.coefficient} du {act.performed_on}"
 
 
 class Intake:

@@ -488,7 +488,7 @@ async def open_recoveries(conn: Conn, world: str, ps_ids: Sequence[str], day: da
     return await conn.fetch(
         """
         SELECT r.fse_id, r.ps_id, r.kind, r.amount_cents, r.applied_cents, r.recover_on, r.cancellable,
-               f.document_matched_on
+               f.document_matched_on, f.classified
         FROM pointage.recoveries r
         LEFT JOIN pointage.fse f ON f.world = r.world AND f.fse_id = r.fse_id
         WHERE r.world = $1 AND r.ps_id = ANY($2::text[]) AND r.recover_on <= $3

@@ -9,6 +9,7 @@ end.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -79,12 +80,31 @@ def _euros(cents: int) -> str:
     return f"{cents / 100:.2f} €".replace(".", ",")
 
 
-def notice_text(fse_id: str, amount_cents: int, remaining_cents: int, paid_on: date) -> str:
-    """The notice of a recovery taken from a payment (R13)."""
+def months_later(day: date, months: int) -> date:
+    """The same day ``months`` later, or the last day of that month when it is shorter."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def notice_text(
+    fse_id: str, acts: Sequence[str], amount_cents: int, remaining_cents: int, paid_on: date
+) -> str:
+    """The notice of a recovery taken from a payment (R13): which FSE and acts, how much, what is
+    left, and until when the professional can contest it (two months, the delay of the caisse's
+    amicable appeal board)."""
+    on = paid_on.strftime("%d/%m/%Y")
+    billed = ", ".join(acts) if acts else "les actes facturés"
     text = (
-        f"Un indu de {_euros(amount_cents)} sur votre facture {fse_id} a été récupéré sur votre "
-        f"paiement du {paid_on.strftime('%d/%m/%Y')}."
+        f"Récupération d'indu : {_euros(amount_cents)} dus sur votre facture {fse_id} ({billed}) "
+        f"ont été retenus sur votre paiement du {on}."
     )
     if remaining_cents:
         text += f" Il reste {_euros(remaining_cents)} à récupérer sur vos prochains paiements."
-    return text
+    else:
+        text += " Cet indu est soldé."
+    deadline = months_later(paid_on, 2).strftime("%d/%m/%Y")
+    return text + (
+        " Aucune démarche n'est nécessaire ; pour contester, saisissez la commission de recours "
+        f"amiable de votre caisse avant le {deadline}."
+    )

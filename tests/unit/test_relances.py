@@ -8,7 +8,7 @@ import pytest
 
 from fseflow.calendar import previous_business_day
 from fseflow.claims.v1.claims_pb2 import ActLine, Fse
-from pointage.domain.recoveries import OpenRecovery, settle
+from pointage.domain.recoveries import Offset, OpenRecovery, settle
 from pointage.domain.recoveries import notice_text as recovery_notice
 from pointage.handlers import needs_document
 from relances.domain import aids, deadlines, notices
@@ -79,11 +79,13 @@ def test_notices_say_which_fse_which_acts_how_much_and_by_when() -> None:
     assert "7,56 €" in text and "22/07/2026" in text
     text = notices.hospital_indu("f-2", [], 1512, (D(2026, 3, 9), D(2026, 3, 12)), D(2026, 11, 25))
     assert "hospitalisation" in text and "25/11/2026" in text and "15,12 €" in text
-    text = recovery_notice("f-1", ["AMI 4 du 2026-03-02"], 189, 2079, D(2026, 7, 27))
-    assert all(part in text for part in ("f-1", "AMI 4 du 2026-03-02", "1,89 €", "20,79 €", "27/09/2026"))
-    assert "soldé" in recovery_notice("f-1", [], 567, 0, D(2026, 12, 31)) and "28/02/2027" in recovery_notice(
-        "f-1", [], 567, 0, D(2026, 12, 31)
-    )  # two months after 31 December: the end of February
+    text = recovery_notice(
+        Offset("f-1", "document", 189, 2079, 2268), ["AMI 4 du 2026-03-02"], D(2026, 7, 27)
+    )
+    parts = ("f-1", "AMI 4 du 2026-03-02", "1,89 €", "22,68 €", "20,79 €", "27/07/2026", "27/09/2026")
+    assert all(part in text for part in parts)
+    last = recovery_notice(Offset("f-1", "document", 567, 0, 2268), [], D(2026, 12, 31))
+    assert "soldé" in last and "28/02/2027" in last  # two months after 31 December: end of February
 
 
 def _owed(

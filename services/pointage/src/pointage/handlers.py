@@ -444,9 +444,7 @@ class DayCloser:
                     payment.ps_id,
                     o.fse_id,
                     day,
-                    recoveries.notice_text(
-                        o.fse_id, acts_of.get(o.fse_id, ()), o.amount_cents, o.remaining_cents, day
-                    ),
+                    recoveries.notice_text(o, acts_of.get(o.fse_id, ()), day),
                     kind="recovery",
                 )
                 for o in settlement.offsets

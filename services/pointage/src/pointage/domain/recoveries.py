@@ -34,8 +34,9 @@ class OpenRecovery:
 class Offset:
     fse_id: str
     kind: str
-    amount_cents: int
-    remaining_cents: int
+    amount_cents: int  # taken from this payment
+    remaining_cents: int  # still owed after it
+    owed_cents: int  # the whole recovery
 
 
 @dataclass
@@ -71,7 +72,13 @@ def settle(gross_cents: int, recoveries: Sequence[OpenRecovery]) -> Settlement:
         taken = min(available, recovery.remaining_cents)
         available -= taken
         settlement.offsets.append(
-            Offset(recovery.fse_id, recovery.kind, taken, recovery.remaining_cents - taken)
+            Offset(
+                recovery.fse_id,
+                recovery.kind,
+                taken,
+                recovery.remaining_cents - taken,
+                recovery.amount_cents,
+            )
         )
     return settlement
 
@@ -87,20 +94,19 @@ def months_later(day: date, months: int) -> date:
     return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
-def notice_text(
-    fse_id: str, acts: Sequence[str], amount_cents: int, remaining_cents: int, paid_on: date
-) -> str:
+def notice_text(offset: Offset, acts: Sequence[str], paid_on: date) -> str:
     """The notice of a recovery taken from a payment (R13): which FSE and acts, how much, what is
     left, and until when the professional can contest it (two months, the delay of the caisse's
     amicable appeal board)."""
     on = paid_on.strftime("%d/%m/%Y")
     billed = ", ".join(acts) if acts else "les actes facturés"
     text = (
-        f"Récupération d'indu : {_euros(amount_cents)} dus sur votre facture {fse_id} ({billed}) "
-        f"ont été retenus sur votre paiement du {on}."
+        f"Récupération d'indu : {_euros(offset.amount_cents)} ont été retenus sur votre paiement du "
+        f"{on} au titre de l'indu de {_euros(offset.owed_cents)} de votre facture {offset.fse_id} "
+        f"({billed})."
     )
-    if remaining_cents:
-        text += f" Il reste {_euros(remaining_cents)} à récupérer sur vos prochains paiements."
+    if offset.remaining_cents:
+        text += f" Il reste {_euros(offset.remaining_cents)} à récupérer sur vos prochains paiements."
     else:
         text += " Cet indu est soldé."
     deadline = months_later(paid_on, 2).strftime("%d/%m/%Y")

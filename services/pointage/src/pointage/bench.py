@@ -100,7 +100,7 @@ async def bench_validation(
         await relay.flush()  # leave nothing of earlier runs in the way
         events = PoleEvents(kafka.names)
         closer = DayCloser(pool, events, relay, kafka, {})
-        await closer._ensure_topics([ORGANISM])
+        await closer.ensure_caisse_topics([ORGANISM])
         clock = ClockFollower(kafka.consumer([], group_id=None, assign_all_from="beginning"))
         decisions = Decisions(pool, closer, relay, clock)
         started = time.perf_counter()

@@ -24,7 +24,7 @@ from datetime import date
 import asyncpg
 from google.protobuf.message import Message
 
-from fseflow import outbox
+from fseflow import day_closer, outbox
 from fseflow.acts import act_label
 from fseflow.business_clock import ClockFollower
 from fseflow.calendar import parse_day
@@ -53,7 +53,7 @@ from fseflow.pointage.v1.pointage_pb2 import (
 from fseflow.relances.v1.relances_pb2 import RecoveryOrdered
 from fseflow.scor.v1.scor_pb2 import DocumentStored
 from fseflow.streams import HandlerResult
-from fseflow.topics import ORGANISM_PATTERN, caisse_topics
+from fseflow.topics import ORGANISM_PATTERN
 from fseflow.verdicts import classification_name, reason_name
 from pointage import metrics
 from pointage.adapters import postgres as pg
@@ -220,7 +220,11 @@ class DaySummary:
         }
 
 
-class DayCloser:
+class DayCloser(day_closer.DayCloser):
+    stage = SERVICE
+    marks_table = pg.DAY_MARKS
+    closed_table = pg.CLOSED_DAYS
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -230,41 +234,16 @@ class DayCloser:
         inputs: dict[str, int],
         settlements_partitions: int = 8,
     ) -> None:
-        self.pool = pool
+        super().__init__(pool, relay, kafka, inputs)
         self.events = events
-        self.relay = relay
-        self.kafka = kafka
         self.settlements_partitions = settlements_partitions
-        # physical input topic -> partitions: a day is complete once all have its marks
-        self.inputs = inputs
-        self._topics_ready: set[str] = set()
-
-    async def close_ready_days(self, world: str) -> list[date]:
-        closed = []
-        while True:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await pg.lock_world(conn, world)
-                day = await pg.next_complete_day(conn, world, self.inputs)
-                if day is None:
-                    break
-                summary = await self.close_day(conn, world, day)
-            closed.append(day)
-            await self.relay.flush()
-            log.info("world %s: pôle day %s closed: %s", world, day, summary)
-        return closed
-
-    async def _ensure_topics(self, organisms: list[str]) -> None:
-        missing = [o for o in organisms if o not in self._topics_ready]
-        if missing:
-            await self.kafka.ensure_topics([spec for o in missing for spec in caisse_topics(o)])
-            self._topics_ready.update(missing)
 
     async def close_day(self, conn: Conn, world: str, day: date) -> DaySummary:
         summary = DaySummary()
         records: list[OutRecord] = []
         delivered_on = timeline.delivery_day(day)
         organisms = [o for o in await pg.organisms(conn, world) if ORGANISM_PATTERN.match(o)]
-        await self._ensure_topics(organisms)
+        await self.ensure_caisse_topics(organisms)
 
         # 1. The accords delivered today not validated by a technician: validated together (R4).
         validated = await pg.validate_accords(

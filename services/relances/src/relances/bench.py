@@ -92,7 +92,7 @@ async def run(
         relay = OutboxRelay(pool, pg.OUTBOX, producer)
         await relay.flush()
         closer = DayCloser(pool, RelanceEvents(kafka.names), relay, kafka, {})
-        await closer._ensure_topics([ORGANISM])
+        await closer.ensure_caisse_topics([ORGANISM])
         rss_before = process.memory_info().rss
         started = time.perf_counter()
         async with pool.acquire() as conn, conn.transaction():

@@ -18,7 +18,7 @@ from datetime import date
 import asyncpg
 from google.protobuf.message import Message
 
-from fseflow import outbox
+from fseflow import day_closer, outbox
 from fseflow.acts import act_label
 from fseflow.calendar import parse_day, previous_business_day
 from fseflow.clock.v1.clock_pb2 import DayMark
@@ -32,7 +32,7 @@ from fseflow.pointage.v1.pointage_pb2 import ActsCounted, DocumentMatched, FsePa
 from fseflow.relances.v1.relances_pb2 import FseOverdue, RecoveryOrdered
 from fseflow.scor.v1.scor_pb2 import AidGranted
 from fseflow.streams import HandlerResult
-from fseflow.topics import ORGANISM_PATTERN, caisse_topics
+from fseflow.topics import ORGANISM_PATTERN
 from relances import metrics
 from relances.adapters import postgres as pg
 from relances.adapters.events import RelanceEvents
@@ -167,7 +167,13 @@ class DaySummary:
         }
 
 
-class DayCloser:
+class DayCloser(day_closer.DayCloser):
+    """Closes a day once the pôle has (its marks on every partition of pointage.settlements)."""
+
+    stage = SERVICE
+    marks_table = pg.DAY_MARKS
+    closed_table = pg.CLOSED_DAYS
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -176,38 +182,13 @@ class DayCloser:
         kafka: KafkaFactory,
         inputs: dict[str, int],
     ) -> None:
-        self.pool = pool
+        super().__init__(pool, relay, kafka, inputs)
         self.events = events
-        self.relay = relay
-        self.kafka = kafka
-        # physical input topic -> partitions (pointage.settlements)
-        self.inputs = inputs
-        self._topics_ready: set[str] = set()
-
-    async def close_ready_days(self, world: str) -> list[date]:
-        closed = []
-        while True:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await pg.lock_world(conn, world)
-                day = await pg.next_complete_day(conn, world, self.inputs)
-                if day is None:
-                    break
-                summary = await self.close_day(conn, world, day)
-            closed.append(day)
-            await self.relay.flush()
-            log.info("world %s: relances of %s done: %s", world, day, summary)
-        return closed
-
-    async def _ensure_topics(self, organisms: list[str]) -> None:
-        missing = [o for o in organisms if o not in self._topics_ready]
-        if missing:
-            await self.kafka.ensure_topics([spec for o in missing for spec in caisse_topics(o)])
-            self._topics_ready.update(missing)
 
     async def close_day(self, conn: Conn, world: str, day: date) -> DaySummary:
         summary = DaySummary()
         organisms = [o for o in await pg.organisms(conn, world) if ORGANISM_PATTERN.match(o)]
-        await self._ensure_topics(organisms)
+        await self.ensure_caisse_topics(organisms)
         records = await self._fire_deadlines(conn, world, day, summary)
         records += await self._hospital_stays(conn, world, day, summary)
         records += await self._aids(conn, world, day, summary)

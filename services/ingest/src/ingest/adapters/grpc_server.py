@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from fseflow.cti.v1 import ingest_pb2, ingest_pb2_grpc
+from fseflow.grpc_serving import GrpcServing
 from ingest.adapters.scor_client import DocumentRefused
 from ingest.handlers import InvalidSubmission, LotReceiver, NoOpenDay
 
@@ -76,36 +76,16 @@ class LotIngestServicer(ingest_pb2_grpc.LotIngestServiceServicer):  # type: igno
         raise AssertionError("unreachable")
 
 
-class GrpcFrontDoor:
+class GrpcFrontDoor(GrpcServing):
     def __init__(self, receiver: LotReceiver, host: str, port: int) -> None:
-        self._server = grpc.aio.server(
+        server = grpc.aio.server(
             interceptors=[aio_server_interceptor()],
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
         )
-        ingest_pb2_grpc.add_LotIngestServiceServicer_to_server(LotIngestServicer(receiver), self._server)
-        self._health = health.aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        ingest_pb2_grpc.add_LotIngestServiceServicer_to_server(LotIngestServicer(receiver), server)
+        super().__init__(server, SERVICE_NAME, "gRPC front door")
         reflection.enable_server_reflection(
-            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
         self.address = f"{host}:{port}"
-        self._server.add_insecure_port(self.address)
-        self._stopped = asyncio.Event()
-        self.started = False
-
-    def readiness(self) -> str | None:
-        return None if self.started else "grpc: not serving yet"
-
-    async def run(self) -> None:
-        await self._server.start()
-        await self._health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
-        await self._health.set("", health_pb2.HealthCheckResponse.SERVING)
-        self.started = True
-        log.info("gRPC front door listening on %s", self.address)
-        await self._stopped.wait()
-        await self._health.enter_graceful_shutdown()
-        # Lots in flight finish (their FSE acknowledged) before the process exits.
-        await self._server.stop(grace=10)
-
-    def request_stop(self) -> None:
-        self._stopped.set()
+        server.add_insecure_port(self.address)

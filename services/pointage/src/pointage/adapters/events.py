@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from google.protobuf.message import Message
 
-from fseflow.business_clock import day_marks
+from fseflow.business_clock import caisse_day_marks, day_marks
 from fseflow.codec import encode, event_id
 from fseflow.kafka.base import OutRecord
 from fseflow.pointage.v1.pointage_pb2 import (
@@ -26,7 +26,7 @@ from fseflow.pointage.v1.pointage_pb2 import (
     PaymentMade,
     ValidatedFse,
 )
-from fseflow.topics import DECISIONS, SETTLEMENTS, TopicNames, caisse_kinds_of, caisse_topic
+from fseflow.topics import DECISIONS, SETTLEMENTS, TopicNames, caisse_topic
 
 SOURCE = "pointage"
 # FSE per AccordsValidated record: a national day of one organism stays well under a megabyte.
@@ -168,17 +168,4 @@ class PoleEvents:
 
     def day_closed(self, world: str, day: str, organisms: Iterable[str]) -> list[OutRecord]:
         """The pôle closed ``day``: a DayMark at the end of each of its organisms' topics."""
-        return [
-            record
-            for organism in organisms
-            for kind in caisse_kinds_of(SOURCE)
-            for record in day_marks(
-                topic=self.topic(organism, kind),
-                partitions=1,
-                world=world,
-                day=day,
-                stage=SOURCE,
-                source_partition=0,
-                source_partitions=1,
-            )
-        ]
+        return caisse_day_marks(self.names, SOURCE, world, day, organisms)

@@ -6,13 +6,13 @@ from collections.abc import Iterable
 
 from google.protobuf.message import Message
 
-from fseflow.business_clock import day_marks
+from fseflow.business_clock import caisse_day_marks
 from fseflow.codec import encode, event_id
 from fseflow.kafka.base import OutRecord
 from fseflow.pointage.v1.pointage_pb2 import NoticeSent
 from fseflow.relances.v1.relances_pb2 import FseOverdue, RecoveryOrdered
 from fseflow.scor.v1.scor_pb2 import AidGranted
-from fseflow.topics import RECOVERY_ORDERS, TopicNames, caisse_kinds_of, caisse_topic
+from fseflow.topics import RECOVERY_ORDERS, TopicNames, caisse_topic
 
 SOURCE = "relances"
 
@@ -57,17 +57,4 @@ class RelanceEvents:
         return self._caisse(event, organism, ident, f"{event.world}/{event.ps_id}")
 
     def day_closed(self, world: str, day: str, organisms: Iterable[str]) -> list[OutRecord]:
-        return [
-            record
-            for organism in organisms
-            for kind in caisse_kinds_of(SOURCE)
-            for record in day_marks(
-                topic=self.names(caisse_topic(organism, kind)),
-                partitions=1,
-                world=world,
-                day=day,
-                stage=SOURCE,
-                source_partition=0,
-                source_partitions=1,
-            )
-        ]
+        return caisse_day_marks(self.names, SOURCE, world, day, organisms)

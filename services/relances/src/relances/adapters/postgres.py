@@ -207,14 +207,6 @@ async def add_marks(conn: Conn, rows: Sequence[MarkRow]) -> None:
     await day_book.add_marks(conn, DAY_MARKS, rows)
 
 
-async def lock_world(conn: Conn, world: str) -> None:
-    await day_book.lock_world(conn, "relances", world)
-
-
-async def next_complete_day(conn: Conn, world: str, inputs: dict[str, int]) -> date | None:
-    return await day_book.next_complete_day(conn, DAY_MARKS, CLOSED_DAYS, world, inputs)
-
-
 async def record_closed_day(conn: Conn, world: str, day: date, counts: dict[str, int]) -> None:
     await conn.execute(
         """

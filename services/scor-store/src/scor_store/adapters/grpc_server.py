@@ -6,15 +6,14 @@ get past the TLS handshake. The habilitation is read from the certificate's URI 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import NoReturn
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from fseflow.documents import CHUNK_BYTES, RejectedDocument
+from fseflow.grpc_serving import GrpcServing
 from fseflow.pki import CertificateError, Habilitation, habilitation_from_uris
 from fseflow.scor.v1 import scor_pb2, scor_pb2_grpc
 from scor_store.adapters.vault import DataLoss
@@ -143,38 +142,19 @@ class ScorServicer(scor_pb2_grpc.ScorStoreServiceServicer):  # type: ignore[misc
         return scor_pb2.ListDocumentsResponse(documents=found)
 
 
-class ScorServer:
+class ScorServer(GrpcServing):
     def __init__(self, store: ScorStore, settings: Settings) -> None:
         options = [
             ("grpc.max_receive_message_length", 2 * CHUNK_BYTES),
             ("grpc.max_send_message_length", 2 * CHUNK_BYTES),
         ]
-        self._server = grpc.aio.server(options=options)
-        scor_pb2_grpc.add_ScorStoreServiceServicer_to_server(ScorServicer(store), self._server)
-        self._health = health.aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        server = grpc.aio.server(options=options)
+        scor_pb2_grpc.add_ScorStoreServiceServicer_to_server(ScorServicer(store), server)
+        super().__init__(server, SERVICE_NAME, "Scor store (mutual TLS)")
         credentials = grpc.ssl_server_credentials(
             [(settings.scor_tls_key.read_bytes(), settings.scor_tls_cert.read_bytes())],
             root_certificates=settings.scor_tls_ca.read_bytes(),
             require_client_auth=True,
         )
         self.address = f"{settings.grpc_host}:{settings.grpc_port}"
-        self._server.add_secure_port(self.address, credentials)
-        self._stopped = asyncio.Event()
-        self.started = False
-
-    def readiness(self) -> str | None:
-        return None if self.started else "grpc: not serving yet"
-
-    async def run(self) -> None:
-        await self._server.start()
-        await self._health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
-        await self._health.set("", health_pb2.HealthCheckResponse.SERVING)
-        self.started = True
-        log.info("Scor store listening on %s (mutual TLS)", self.address)
-        await self._stopped.wait()
-        await self._health.enter_graceful_shutdown()
-        await self._server.stop(grace=10)
-
-    def request_stop(self) -> None:
-        self._stopped.set()
+        server.add_secure_port(self.address, credentials)

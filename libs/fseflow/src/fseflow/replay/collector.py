@@ -42,6 +42,8 @@ class Collector:
         start_from: str = "beginning",
     ) -> None:
         self.world = world
+        self._kafka = kafka
+        self._start_from = start_from
         self._names = kafka.names
         self._specs = {kafka.names(spec): spec for spec in specs}
         self._consumer = kafka.consumer(list(specs), group_id=None, assign_all_from=start_from)
@@ -52,6 +54,8 @@ class Collector:
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.undecodable = 0
+        self.records_read = 0  # records fetched by the current consumer, this world's or not
+        self.rereads = 0
 
     def topic(self, spec: TopicSpec) -> Observed:
         return self.observed[self._names(spec)]
@@ -69,11 +73,26 @@ class Collector:
                 await self._task
         await self._consumer.stop()
 
+    async def reread(self) -> None:
+        """Read every partition again from the beginning with a new consumer. What was seen is
+        kept and re-reading it changes nothing (event ids, marks by source), so this only adds
+        what the old consumer failed to fetch: once in a long test session a partition's reader
+        stalled against Tansu while the services' own consumers had read the record."""
+        await self.stop()
+        self._consumer = self._kafka.consumer(
+            list(self._specs.values()), group_id=None, assign_all_from="beginning"
+        )
+        self._stop.clear()
+        self.records_read = 0
+        self.rereads += 1
+        await self.start()
+
     async def _run(self) -> None:
         while not self._stop.is_set():
             records = await self._consumer.poll_batch(5000, 0.05)
             if not records:
                 continue
+            self.records_read += len(records)
             for record in records:
                 try:
                     envelope = decode(record, self._specs[record.topic])
@@ -99,24 +118,39 @@ class Collector:
             for name in (self._names(spec) for spec in specs)
         )
 
-    async def wait_day(self, day: str, specs: Sequence[TopicSpec], within_s: float) -> None:
-        """Until every partition of every topic of ``specs`` has closed ``day``."""
-        async with self._changed:
+    async def wait_day(
+        self, day: str, specs: Sequence[TopicSpec], within_s: float, reread_after_s: float = 30.0
+    ) -> None:
+        """Until every partition of every topic of ``specs`` has closed ``day``; a day still
+        open after ``reread_after_s`` is looked for again from the beginning (``reread``)."""
+        deadline = asyncio.get_running_loop().time() + within_s
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
             try:
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: self.day_complete(day, specs)), within_s
-                )
+                async with self._changed:
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: self.day_complete(day, specs)),
+                        min(left, reread_after_s),
+                    )
+                return
             except TimeoutError:
-                missing = [
-                    f"{self._names(spec)}[{p}]"
-                    for spec in specs
-                    for p in sorted(self._partitions[self._names(spec)])
-                    if not self.marks.complete(self.world, day, self._names(spec), [p])
-                ]
-                raise TimeoutError(
-                    f"day {day} did not go through within {within_s:.0f}s; partitions still open: "
-                    + ", ".join(missing)
-                ) from None
+                if left <= reread_after_s:
+                    break
+            if self._start_from == "beginning":
+                log.warning("day %s still open on %s: reading the topics again", day, self._open(day, specs))
+                await self.reread()
+        raise TimeoutError(
+            f"day {day} did not go through within {within_s:.0f}s; partitions still open: "
+            + ", ".join(self._open(day, specs))
+        )
+
+    def _open(self, day: str, specs: Sequence[TopicSpec]) -> list[str]:
+        return [
+            f"{self._names(spec)}[{p}]"
+            for spec in specs
+            for p in sorted(self._partitions[self._names(spec)])
+            if not self.marks.complete(self.world, day, self._names(spec), [p])
+        ]
 
     async def wait_until(self, predicate: Callable[[], bool], within_s: float) -> None:
         async with self._changed:

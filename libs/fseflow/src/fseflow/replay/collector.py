@@ -56,6 +56,7 @@ class Collector:
         self.undecodable = 0
         self.records_read = 0  # records fetched by the current consumer, this world's or not
         self.rereads = 0
+        self._read_by_previous = 0  # what the consumer before this one had read
 
     def topic(self, spec: TopicSpec) -> Observed:
         return self.observed[self._names(spec)]
@@ -83,6 +84,7 @@ class Collector:
             list(self._specs.values()), group_id=None, assign_all_from="beginning"
         )
         self._stop.clear()
+        self._read_by_previous = max(self.records_read, self._read_by_previous)
         self.records_read = 0
         self.rereads += 1
         await self.start()
@@ -136,7 +138,8 @@ class Collector:
             except TimeoutError:
                 if left <= reread_after_s:
                     break
-            if self._start_from == "beginning":
+            # Not again before the new reader has caught up: on long topics it would never finish.
+            if self._start_from == "beginning" and self.records_read >= self._read_by_previous:
                 log.warning("day %s still open on %s: reading the topics again", day, self._open(day, specs))
                 await self.reread()
         raise TimeoutError(

@@ -22,6 +22,9 @@ from tests.integration.helpers import NIR, START, close_day, ingest, lot, new_wo
 pytestmark = pytest.mark.integration
 
 
+POISON_ID = "0b9d5a52-3c1e-4f7a-9d11-2f6f0d8c4e01"
+
+
 def received(world: str, fse_id: str, acts: int, ps: str = "ps-1") -> FseReceived:
     return FseReceived(
         world=world,
@@ -84,7 +87,7 @@ async def test_an_undecodable_record_goes_to_the_dead_letter_topic(running: Runn
         topic,
         b"\xff\x00 not protobuf",
         b"poison-key",
-        [("ce_type", b"fseflow.cti.v1.FseReceived"), ("ce_id", b"p-1")],
+        [("ce_type", b"fseflow.cti.v1.FseReceived"), ("ce_id", POISON_ID.encode())],
         5,
     )
     await publish(running, [poison])
@@ -105,7 +108,7 @@ async def test_an_undecodable_record_goes_to_the_dead_letter_topic(running: Runn
     assert (letter.service, letter.source_topic, letter.source_partition) == ("national-check", topic, 5)
     assert letter.value == poison.value
     assert letter.error_type == "DecodeError" and "not a valid" in letter.error
-    assert {(h.key, h.value) for h in letter.headers} >= {("ce_id", b"p-1")}
+    assert {(h.key, h.value) for h in letter.headers} >= {("ce_id", POISON_ID.encode())}
     metrics = "".join(running.metrics(name) for name in running.instances("national-check"))
     assert re.search(r'fseflow_dead_letters_total\{.*error_type="DecodeError".*\} [1-9]', metrics)
 

@@ -11,6 +11,8 @@ from fseflow.cti.v1.ingest_pb2 import FseReceived
 from fseflow.kafka.base import InRecord, OutRecord, next_offsets
 from fseflow.topics import CLOCK, FSE_RECEIVED
 
+ID = "5f1b3c2e-8d0a-4c57-9a43-6f0e2b9c1d77"
+
 
 def incoming(out: OutRecord, offset: int = 0) -> InRecord:
     return InRecord(out.topic, out.partition or 0, offset, out.key, out.value, list(out.headers or []), 0)
@@ -21,7 +23,7 @@ def test_round_trip_keeps_type_id_and_trace() -> None:
     out = encode(
         event,
         topic="t",
-        event_id="e-1",
+        event_id=ID,
         source="ingest",
         key=b"w/n",
         trace_headers=[("traceparent", b"00-x")],
@@ -30,13 +32,13 @@ def test_round_trip_keeps_type_id_and_trace() -> None:
     assert headers["ce_type"] == b"fseflow.cti.v1.FseReceived"
     assert headers["content-type"] == b"application/protobuf"
     envelope = decode(incoming(out), FSE_RECEIVED)
-    assert envelope.event_id == "e-1"
+    assert envelope.event_id == ID
     assert envelope.message == event
     assert envelope.traceparent == b"00-x"
 
 
 def test_control_records_are_accepted_only_where_registered() -> None:
-    mark = encode(DayMark(world="w", day="2026-03-02"), topic="t", event_id="m", source="ingest")
+    mark = encode(DayMark(world="w", day="2026-03-02"), topic="t", event_id=ID, source="ingest")
     assert isinstance(decode(incoming(mark), FSE_RECEIVED).message, DayMark)
     with pytest.raises(DecodeError, match="not accepted"):
         decode(incoming(mark), CLOCK)
@@ -47,7 +49,27 @@ def test_control_records_are_accepted_only_where_registered() -> None:
     [
         ([], b"", "ce_type: missing"),
         ([("ce_type", b"fseflow.cti.v1.FseReceived")], b"", "ce_id: missing"),
-        ([("ce_type", b"fseflow.cti.v1.FseReceived"), ("ce_id", b"1")], b"\xff\xff\xff", "not a valid"),
+        (
+            [("ce_type", b"fseflow.cti.v1.FseReceived"), ("ce_id", ID.encode())],
+            b"\xff\xff\xff",
+            "not a valid",
+        ),
+        (
+            [("ce_type", b"fseflow.cti.v1.FseReceived"), ("ce_id", b"not-a-uuid")],
+            b"",
+            "ce_id.*not a lowercase UUID",
+        ),
+        (
+            [("ce_type", b"fseflow.cti.v1.FseReceived"), ("ce_id", ID.upper().encode())],
+            b"",
+            "not a lowercase UUID",
+        ),
+        (
+            [("ce_type", b"fseflow.cti.v1.FseReceived"), ("ce_id", ID.encode() + b"\n")],
+            b"",
+            "not a lowercase UUID",
+        ),
+        ([("ce_type", b"no.such.Type"), ("ce_id", ID.encode())], b"", "ce_type.*not accepted"),
     ],
 )
 def test_undecodable_records_name_what_is_wrong(

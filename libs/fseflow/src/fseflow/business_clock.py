@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+import re
+import time
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from datetime import date
 
 from google.protobuf.message import Message
+from prometheus_client import Gauge
 
 from fseflow.calendar import next_business_day, parse_day
 from fseflow.clock.v1.clock_pb2 import DayClosed, DayMark
@@ -28,6 +31,36 @@ from fseflow.telemetry.metrics import LAST_CLOSED_DAY
 from fseflow.topics import CLOCK, CLOCK_WRITER, TopicNames, caisse_kinds_of, caisse_topic
 
 log = logging.getLogger(__name__)
+
+
+WORLD_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,80}\Z")
+
+
+def checked_closure(closed: DayClosed) -> date:
+    """The day a DayClosed closes; ValueError naming the field when it is not a closure."""
+    if not WORLD_PATTERN.match(closed.world):
+        raise ValueError(f"world: {closed.world[:80]!r} is not a world id ([A-Za-z0-9._-], 1-80)")
+    try:
+        return parse_day(closed.day)
+    except ValueError as exc:
+        raise ValueError(f"day: {exc}") from None
+
+
+def checked_mark(mark: DayMark) -> date:
+    """The day a DayMark closes; ValueError naming the field when it could close the wrong day
+    or count a partition twice (a forged or damaged mark must not complete a day)."""
+    if not WORLD_PATTERN.match(mark.world):
+        raise ValueError(f"world: {mark.world[:80]!r} is not a world id ([A-Za-z0-9._-], 1-80)")
+    if mark.source_partitions < 1:
+        raise ValueError(f"source_partitions: {mark.source_partitions} is not a partition count")
+    if not 0 <= mark.source_partition < mark.source_partitions:
+        raise ValueError(
+            f"source_partition: {mark.source_partition} is outside 0..{mark.source_partitions - 1}"
+        )
+    try:
+        return parse_day(mark.day)
+    except ValueError as exc:
+        raise ValueError(f"day: {exc}") from None
 
 
 def day_closed_record(topic: str, world: str, day: date) -> OutRecord:
@@ -102,6 +135,7 @@ class ClockRelay:
             closed = envelope.message
             if not isinstance(closed, DayClosed):
                 continue
+            checked_closure(closed)
             for topic, partitions in self.outputs.items():
                 result.records += day_marks(
                     topic=topic,
@@ -116,17 +150,42 @@ class ClockRelay:
         return result
 
 
+class RecentWorlds:
+    """A per-world gauge that keeps only the most recently updated worlds: each replay runs in a
+    new world, and one series per world ever replayed would grow without end."""
+
+    def __init__(self, gauge: Gauge, keep: int = 16) -> None:
+        self._gauge = gauge
+        self._keep = keep
+        self._order: OrderedDict[str, None] = OrderedDict()
+
+    def set(self, world: str, value: float) -> None:
+        self._gauge.labels(world).set(value)
+        self._order[world] = None
+        self._order.move_to_end(world)
+        while len(self._order) > self._keep:
+            oldest, _ = self._order.popitem(last=False)
+            self._gauge.remove(oldest)
+
+
 class ClockFollower:
     """Reads the whole clock topic and keeps each world's last closed business day."""
 
     def __init__(self, consumer: Consumer) -> None:
         self._consumer = consumer
         self._last_closed: dict[str, date] = {}
+        # When this process learned of each world's last closure (monotonic seconds).
+        self._learned_at: dict[str, float] = {}
         self._stop = asyncio.Event()
         self.polled_once = False
+        self._world_series = RecentWorlds(LAST_CLOSED_DAY)
 
     def last_closed(self, world: str) -> date | None:
         return self._last_closed.get(world)
+
+    def closures(self) -> dict[str, tuple[date, float]]:
+        """Each world's last closed day and when this process learned of it (monotonic)."""
+        return {w: (d, self._learned_at[w]) for w, d in self._last_closed.items()}
 
     def open_day(self, world: str) -> date | None:
         """The business day now open in ``world``: the one after its last closure."""
@@ -147,15 +206,17 @@ class ClockFollower:
                 for record in records:
                     try:
                         message = decode(record, CLOCK).message
+                        day = checked_closure(message) if isinstance(message, DayClosed) else None
                     except ValueError as exc:
+                        # Dead-lettered by the stages that relay the clock; skipped here.
                         log.error("clock record %d unreadable: %s", record.offset, exc)
                         continue
-                    if isinstance(message, DayClosed):
-                        day = parse_day(message.day)
+                    if isinstance(message, DayClosed) and day is not None:
                         previous = self._last_closed.get(message.world)
                         if previous is None or day > previous:
                             self._last_closed[message.world] = day
-                            LAST_CLOSED_DAY.labels(message.world).set(day.toordinal())
+                            self._learned_at[message.world] = time.monotonic()
+                            self._world_series.set(message.world, day.toordinal())
                 self.polled_once = True
         finally:
             await self._consumer.stop()

@@ -7,6 +7,7 @@ The value is the serialized protobuf message; the headers say what it is and whi
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,6 +50,9 @@ def event_id(*parts: str) -> str:
     digest[8] = (digest[8] & 0x3F) | 0x80
     h = digest.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
 class DecodeError(ValueError):
@@ -130,6 +134,9 @@ def decode(record: InRecord, spec: TopicSpec) -> Envelope[Message]:
         raise DecodeError(f"header {H_TYPE}: missing")
     if not ident:
         raise DecodeError(f"header {H_ID}: missing")
+    # Every consumer stores the event id as a uuid: anything else would fail its batch.
+    if not _UUID.match(ident):
+        raise DecodeError(f"header {H_ID}: {ident[:64]!r} is not a lowercase UUID")
     message_type = spec._accepts.get(type_name)
     if message_type is None:
         raise DecodeError(f"header {H_TYPE}: {type_name!r} is not accepted on topic {spec.name}")

@@ -11,10 +11,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from fseflow.business_clock import checked_mark
+from fseflow.clock.v1.clock_pb2 import DayMark
 from fseflow.db import Conn
+from fseflow.kafka.base import InRecord
 
 # world, day, topic, partition, source partition, source partitions expected
 MarkRow = tuple[str, date, str, int, int, int]
+
+
+def mark_row(mark: DayMark, record: InRecord) -> MarkRow:
+    """The row recording ``mark`` read from ``record``; ValueError naming the field when the mark
+    is damaged (it goes to the dead-letter topic, it never completes a day)."""
+    return (
+        mark.world,
+        checked_mark(mark),
+        record.topic,
+        record.partition,
+        mark.source_partition,
+        mark.source_partitions,
+    )
 
 
 def day_marks_ddl(qualified_table: str) -> str:
@@ -80,3 +96,50 @@ async def next_complete_day(
 
 async def forget_marks(conn: Conn, marks_table: str, world: str, day: date) -> None:
     await conn.execute(f"DELETE FROM {marks_table} WHERE world = $1 AND day <= $2", world, day)
+
+
+async def last_closed_days(conn: Conn, closed_table: str, worlds: Sequence[str]) -> dict[str, date]:
+    rows = await conn.fetch(
+        f"SELECT world, max(day) AS day FROM {closed_table} WHERE world = ANY($1::text[]) GROUP BY world",
+        list(worlds),
+    )
+    return {row["world"]: row["day"] for row in rows}
+
+
+async def first_open_day(conn: Conn, marks_table: str, closed_table: str, world: str) -> date | None:
+    """The earliest day with marks recorded and not closed yet."""
+    value = await conn.fetchval(
+        f"""
+        SELECT min(m.day) FROM {marks_table} m
+        WHERE m.world = $1
+          AND NOT EXISTS (SELECT 1 FROM {closed_table} c WHERE c.world = $1 AND c.day = m.day)
+        """,
+        world,
+    )
+    return value if isinstance(value, date) else None
+
+
+async def missing_marks(
+    conn: Conn, marks_table: str, world: str, day: date, inputs: dict[str, int]
+) -> list[str]:
+    """Input partitions (physical topic -> partitions) that lack some of ``day``'s DayMarks:
+    ``topic[p] (k of n sources)``, or ``(none)`` when no mark reached it."""
+    rows = await conn.fetch(
+        f"""
+        SELECT topic, partition, count(*) AS seen, max(expected) AS expected
+        FROM {marks_table} WHERE world = $1 AND day = $2
+        GROUP BY topic, partition
+        """,
+        world,
+        day,
+    )
+    seen = {(r["topic"], r["partition"]): (r["seen"], r["expected"]) for r in rows}
+    missing = []
+    for topic, partitions in inputs.items():
+        for partition in range(partitions):
+            count, expected = seen.get((topic, partition), (0, 0))
+            if not count:
+                missing.append(f"{topic}[{partition}] (none)")
+            elif count < expected:
+                missing.append(f"{topic}[{partition}] ({count} of {expected} sources)")
+    return missing

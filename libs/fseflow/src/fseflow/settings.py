@@ -78,3 +78,14 @@ class OpsSettings(BaseSettings):
 
 class ServiceSettings(KafkaSettings, PostgresSettings, OpsSettings):
     """What every service needs; each service's ``config.Settings`` adds its own fields."""
+
+
+class DayCloseSettings(BaseSettings):
+    """Stages that close business days (pointage, relances)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # A day the clock closed that this stage has not closed after this long is reported: the
+    # stage is not ready, fseflow_day_close_late_seconds rises, a log line names the missing
+    # DayMarks. A replayed day takes well under a second; a national day's backlog, minutes.
+    day_close_late_after_s: float = Field(default=120.0, gt=0)

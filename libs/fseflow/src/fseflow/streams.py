@@ -2,10 +2,16 @@
 
 At-least-once with idempotent handlers: offsets are committed only after the handler's output
 is acknowledged by the broker, so a crash replays the batch and the handler's dedupe (event id,
-in the same PostgreSQL transaction as its state change) makes the replay harmless. Records that
-cannot be decoded go to the service's dead-letter topic with their coordinates; an
-infrastructure failure (database, broker) retries the same batch with backoff. A stop request
-lets the batch in flight finish and commit.
+in the same PostgreSQL transaction as its state change) makes the replay harmless.
+
+A record that fails because of itself never stalls its partition: one that cannot be decoded
+(headers, value), or whose handling fails with an error its content can cause
+(``fseflow.failures``), goes to the service's dead-letter topic with the error and its
+coordinates — the culprit is found by handling the failed batch in halves, in order, down to
+single records — and the batch goes on. An infrastructure failure (database, broker) retries
+the batch with backoff; meanwhile the stage is not ready and counts its failures
+(``fseflow_batch_failures_total``), and ``fseflow_last_progress_timestamp_seconds`` stops
+moving. A stop request lets the batch in flight finish and commit.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_not_exception_type,
 
 from fseflow.codec import DecodeError, Envelope, decode
 from fseflow.dead_letters import dead_letter
+from fseflow.failures import may_be_poison
 from fseflow.kafka.base import (
     Consumer,
     DeliveryFailed,
@@ -33,11 +40,12 @@ from fseflow.kafka.base import (
     next_offsets,
 )
 from fseflow.telemetry.metrics import (
+    BATCH_FAILURES,
     BATCH_RECORDS,
     BATCH_SECONDS,
     CONSUMED,
     CONSUMER_LAG,
-    HANDLER_RETRIES,
+    LAST_PROGRESS,
     PRODUCED,
 )
 from fseflow.topics import TopicSpec
@@ -46,6 +54,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# After this long without the broker's acknowledgement of a batch, the stage says so.
+ACK_WARN_S = 15.0
+
 
 @dataclass
 class HandlerResult:
@@ -53,6 +64,10 @@ class HandlerResult:
     # Produced only once ``records`` are acknowledged: DayMarks must never overtake the data
     # they close, and without idempotence the broker may reorder retried requests.
     after: list[OutRecord] = field(default_factory=list)
+
+    def then(self, later: HandlerResult) -> HandlerResult:
+        """This result followed by ``later``'s (a batch handled in parts, in order)."""
+        return HandlerResult(self.records + later.records, self.after + later.after)
 
 
 @dataclass
@@ -100,6 +115,10 @@ class StreamProcessor:
         self._positions: dict[TopicPartition, int] = {}
         self.ever_assigned = False
         self.batches = 0
+        self.dead_lettered = 0
+        # Set while an infrastructure failure is being retried: (since, attempts, last error).
+        self._failing: tuple[float, int, str] | None = None
+        self._last_progress = LAST_PROGRESS.labels(service, stage)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -107,6 +126,12 @@ class StreamProcessor:
     def readiness(self) -> str | None:
         if not self.ever_assigned:
             return f"{self.stage}: waiting to join its consumer group"
+        if self._failing is not None:
+            since, attempts, error = self._failing
+            return (
+                f"{self.stage}: batch failing for {time.monotonic() - since:.0f}s "
+                f"({attempts} attempts), retrying: {error}"
+            )
         return None
 
     async def run(self) -> None:
@@ -127,6 +152,8 @@ class StreamProcessor:
                 elif in_flight is not None:
                     await self._complete(in_flight)
                     in_flight = None
+                else:
+                    self._last_progress.set_to_current_time()  # idle and up to date
                 self._update_lag()
             if in_flight is not None:
                 await self._complete(in_flight)
@@ -151,14 +178,46 @@ class StreamProcessor:
                 )
         result = HandlerResult()
         if envelopes:
-            result = await self._with_retries(lambda: self.handler(envelopes))
+            result = await self._with_retries(lambda: self._handle_isolating(envelopes))
         first = dead + result.records
         delivery = await self.producer.enqueue(first)
         return _InFlight(records, first, result.after, delivery, started)
 
+    async def _handle_isolating(self, envelopes: list[Envelope[Message]]) -> HandlerResult:
+        """Handle ``envelopes``; when that fails with an error a record may cause, handle the
+        halves in order, down to the single record, which is dead-lettered. Handlers are
+        idempotent, so handling again what a failed attempt half did changes nothing."""
+        try:
+            return await self.handler(envelopes)
+        except StopRequested:
+            raise
+        except Exception as exc:
+            if not may_be_poison(exc):
+                raise
+            if len(envelopes) == 1:
+                envelope = envelopes[0]
+                self.dead_lettered += 1
+                letter = dead_letter(
+                    service=self.service,
+                    dlq_topic=self.dlq_topic,
+                    record=envelope.record,
+                    error=exc,
+                    event=envelope.event_id,
+                )
+                return HandlerResult(records=[letter])
+            log.warning(
+                "%s: a batch of %d records failed (%r); handling it in halves to find the record",
+                self.stage,
+                len(envelopes),
+                exc,
+            )
+            middle = len(envelopes) // 2
+            first = await self._handle_isolating(envelopes[:middle])
+            return first.then(await self._handle_isolating(envelopes[middle:]))
+
     async def _complete(self, batch: _InFlight) -> None:
         try:
-            await batch.delivery
+            await self._acknowledged(batch)
         except DeliveryFailed as exc:
             log.warning("%s: delivery failed (%s); sending the batch again", self.stage, exc)
             await self._with_retries(lambda: self.producer.send(batch.first))
@@ -173,7 +232,26 @@ class StreamProcessor:
         self._count(batch.records, batch.first + batch.after)
         BATCH_SECONDS.labels(self.service, self.stage).observe(time.perf_counter() - batch.started)
         BATCH_RECORDS.labels(self.service, self.stage).observe(len(batch.records))
+        self._last_progress.set_to_current_time()
         self.batches += 1
+
+    async def _acknowledged(self, batch: _InFlight) -> None:
+        """Wait for the broker's acknowledgement of a batch's output, saying so (log, readiness)
+        while it takes longer than ACK_WARN_S: a silent wait would look like an idle stage."""
+        started = time.monotonic()
+        try:
+            while True:
+                try:
+                    await asyncio.wait_for(asyncio.shield(batch.delivery), ACK_WARN_S)
+                    return
+                except TimeoutError:
+                    unacknowledged = f"{len(batch.first)} records not acknowledged by the broker"
+                    self._failing = (started, 1, unacknowledged)
+                    log.warning(
+                        "%s: %s %.0fs after sending", self.stage, unacknowledged, time.monotonic() - started
+                    )
+        finally:
+            self._failing = None
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """Run ``attempt`` until it succeeds; infrastructure errors are retried with backoff."""
@@ -183,17 +261,29 @@ class StreamProcessor:
             reraise=True,
             before_sleep=self._log_retry,
         )
-        async for try_ in retrying:
-            with try_:
-                if try_.retry_state.attempt_number > 1 and self._stop.is_set():
-                    raise StopRequested
-                return await attempt()
+        try:
+            async for try_ in retrying:
+                with try_:
+                    if try_.retry_state.attempt_number > 1 and self._stop.is_set():
+                        raise StopRequested
+                    return await attempt()
+        finally:
+            self._failing = None
         raise AssertionError("unreachable: tenacity either returns or re-raises")
 
     def _log_retry(self, state: RetryCallState) -> None:
-        HANDLER_RETRIES.labels(self.service, self.stage).inc()
         error = state.outcome.exception() if state.outcome is not None else None
-        log.warning("%s: batch failed (%r); retrying", self.stage, error)
+        kind = type(error).__name__
+        BATCH_FAILURES.labels(self.service, self.stage, kind).inc()
+        since = self._failing[0] if self._failing is not None else time.monotonic()
+        # Never the error's whole text in readiness: it may quote a record's values.
+        self._failing = (since, state.attempt_number, f"{kind}: {str(error)[:200]}")
+        log.warning(
+            "%s: batch failed (attempt %d, %r); retrying with backoff",
+            self.stage,
+            state.attempt_number,
+            error,
+        )
 
     def _count(self, consumed: list[InRecord], produced: list[OutRecord]) -> None:
         for topic, n in Counter(r.topic for r in consumed).items():

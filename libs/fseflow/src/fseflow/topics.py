@@ -186,7 +186,7 @@ RECOVERY_ORDERS = TopicSpec(
 # One family per organism (RR-CCC), so that a regional caisse subscribes to its own flow and a
 # prefix ACL (`caisse.01-331.`) keeps it there. A caisse's volume is a small share of the
 # national one: one partition gives its subscribers one total order per day.
-ORGANISM_PATTERN = re.compile(r"^[0-9]{2}-[0-9]{3}$")
+ORGANISM_PATTERN = re.compile(r"[0-9]{2}-[0-9]{3}\Z")  # \Z: "$" would accept a trailing newline
 CAISSE_PARTITIONS = 1
 CAISSE_PREFIX = "caisse."
 _CAISSE_KINDS: tuple[tuple[str, str, type[Message], tuple[type[Message], ...], str, str], ...] = (

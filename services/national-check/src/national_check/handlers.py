@@ -18,7 +18,7 @@ import asyncpg
 from google.protobuf.message import Message
 from opentelemetry import trace
 
-from fseflow.business_clock import day_marks
+from fseflow.business_clock import checked_mark, day_marks
 from fseflow.calendar import parse_day
 from fseflow.clock.v1.clock_pb2 import DayMark
 from fseflow.codec import Envelope, encode_raw, event_id
@@ -99,6 +99,11 @@ class ClassifyBatch:
         for envelope in marks:
             mark = envelope.message
             assert isinstance(mark, DayMark)
+            try:
+                checked_mark(mark)
+            except ValueError as exc:
+                result.records.append(self._dead(envelope, exc))
+                continue
             result.after += day_marks(
                 topic=self.outputs.classified_topic,
                 partitions=self.outputs.classified_partitions,
@@ -129,7 +134,8 @@ class ClassifyBatch:
                     )
                     acts.append((key, counts_from))
             except ValueError as exc:
-                log.error("decision on %s unusable, ignored: %s", decision.fse_id, exc)
+                # Raised, not skipped: the stream processor dead-letters this decision alone.
+                raise ValueError(f"decision on {decision.fse_id[:64]!r}: {exc}") from exc
         if acts:
             async with self.pool.acquire() as conn:
                 await postgres.save_accorded(conn, acts)

@@ -8,6 +8,7 @@ from datetime import date
 
 from fseflow.bootstrap_helpers import follow_clock, open_database
 from fseflow.business_clock import ClockRelay
+from fseflow.day_closer import DayCloseWatch
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.outbox import OutboxRelay, OutboxSweeper
@@ -89,6 +90,9 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
         poll_timeout_s=0.1,
     )
     runtime.add_task("clock-relay", clock_relay.run, clock_relay.request_stop, clock_relay.readiness)
+
+    watch = DayCloseWatch(closer, clock, service=SERVICE, late_after_s=settings.day_close_late_after_s)
+    runtime.add_task("day-close-watch", watch.run, watch.request_stop, watch.readiness)
 
     sweeper = OutboxSweeper(relay)
     runtime.add_task("outbox", sweeper.run, sweeper.request_stop, lambda: None)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pydantic import SecretStr, field_validator
 
-from fseflow.settings import ServiceSettings
+from fseflow.settings import DayCloseSettings, ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, DayCloseSettings):
     metrics_port: int = 9103
     # The technicians' console and the decisions API (0: this replica serves none).
     console_host: str = "0.0.0.0"  # noqa: S104 - the pôle's console is served to the caisse's network

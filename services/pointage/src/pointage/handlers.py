@@ -24,7 +24,7 @@ from datetime import date
 import asyncpg
 from google.protobuf.message import Message
 
-from fseflow import day_closer, outbox
+from fseflow import day_book, day_closer, outbox
 from fseflow.acts import act_label
 from fseflow.business_clock import ClockFollower
 from fseflow.calendar import parse_day
@@ -167,16 +167,7 @@ class Intake:
                 elif type(message) is RecoveryOrdered:
                     orders.append(recovery_row(message))
                 elif type(message) is DayMark:
-                    marks.append(
-                        (
-                            message.world,
-                            parse_day(message.day),
-                            envelope.record.topic,
-                            envelope.record.partition,
-                            message.source_partition,
-                            message.source_partitions,
-                        )
-                    )
+                    marks.append(day_book.mark_row(message, envelope.record))
             except (MalformedEvent, ValueError) as exc:
                 dead.append(
                     dead_letter(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fseflow.bootstrap_helpers import follow_clock, open_database
+from fseflow.day_closer import DayCloseWatch
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.outbox import OutboxRelay, OutboxSweeper
@@ -27,7 +28,7 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     producer = kafka.producer()
     await producer.start()
     runtime.add_cleanup(producer.stop)
-    follow_clock(kafka, runtime)
+    clock = follow_clock(kafka, runtime)
     relay = OutboxRelay(pool, postgres.OUTBOX, producer)
     await relay.flush()
 
@@ -46,5 +47,7 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
         max_records=settings.relances_max_batch,
     )
     runtime.add_task("intake", intake.run, intake.request_stop, intake.readiness)
+    watch = DayCloseWatch(closer, clock, service=SERVICE, late_after_s=settings.day_close_late_after_s)
+    runtime.add_task("day-close-watch", watch.run, watch.request_stop, watch.readiness)
     sweeper = OutboxSweeper(relay)
     runtime.add_task("outbox", sweeper.run, sweeper.request_stop, lambda: None)

@@ -18,7 +18,7 @@ from datetime import date
 import asyncpg
 from google.protobuf.message import Message
 
-from fseflow import day_closer, outbox
+from fseflow import day_book, day_closer, outbox
 from fseflow.acts import act_label
 from fseflow.calendar import parse_day, previous_business_day
 from fseflow.clock.v1.clock_pb2 import DayMark
@@ -78,16 +78,7 @@ class Intake:
                         )
                     )
                 elif type(message) is DayMark:
-                    marks.append(
-                        (
-                            message.world,
-                            parse_day(message.day),
-                            envelope.record.topic,
-                            envelope.record.partition,
-                            message.source_partition,
-                            message.source_partitions,
-                        )
-                    )
+                    marks.append(day_book.mark_row(message, envelope.record))
             except ValueError as exc:
                 dead.append(
                     dead_letter(

@@ -20,7 +20,7 @@ import asyncpg
 from google.protobuf.message import Message
 
 from fseflow import calendar, documents
-from fseflow.business_clock import ClockFollower, day_marks
+from fseflow.business_clock import ClockFollower, checked_closure, day_marks
 from fseflow.clock.v1.clock_pb2 import DayClosed
 from fseflow.codec import Envelope
 from fseflow.db import Conn
@@ -278,7 +278,7 @@ class DayClosures:
             closed = envelope.message
             if not isinstance(closed, DayClosed):
                 continue
-            day = calendar.parse_day(closed.day)
+            day = checked_closure(closed)
             granted = await self.close(closed.world, day)
             result.records += [self.events.aid(aid) for aid in granted]
             for topic, count in self.partitions.items():

@@ -28,8 +28,15 @@ DEAD_LETTERS = Counter(
     "Records sent to a dead-letter topic",
     ["service", "topic", "error_type"],
 )
-HANDLER_RETRIES = Counter(
-    "fseflow_handler_retries", "Batches retried after an infrastructure error", ["service", "stage"]
+BATCH_FAILURES = Counter(
+    "fseflow_batch_failures",
+    "Failed attempts at a batch, retried with backoff (database or broker down, a bug)",
+    ["service", "stage", "error_type"],
+)
+LAST_PROGRESS = Gauge(
+    "fseflow_last_progress_timestamp_seconds",
+    "When the stage last completed a batch or found nothing to do (time() - this = stalled for)",
+    ["service", "stage"],
 )
 EVENT_LATENCY = Histogram(
     "fseflow_fse_latency_seconds",
@@ -39,6 +46,16 @@ EVENT_LATENCY = Histogram(
 )
 LAST_CLOSED_DAY = Gauge(
     "fseflow_last_closed_business_day",
-    "Last closed business day per world, as a proleptic Gregorian ordinal (date.toordinal)",
+    "Last closed business day of the 16 most recently closed worlds, as a date.toordinal()",
     ["world"],
+)
+LATE_WORLDS = Gauge(
+    "fseflow_day_close_late_worlds",
+    "Worlds whose day the clock closed longer ago than DAY_CLOSE_LATE_AFTER_S, still open here",
+    ["service"],
+)
+DAY_CLOSE_LATE_SECONDS = Gauge(
+    "fseflow_day_close_late_seconds",
+    "Since when the most overdue day closure of this stage waits (0 when none is late)",
+    ["service"],
 )

@@ -121,14 +121,15 @@ async def test_a_technician_decides_a_litigieuse_in_the_browser(
     decided = page.locator("#decided tr[data-fse='k-litig'] .state")
     assert (await decided.inner_text()) == "validated"
 
-    # The pôle's API agrees, and the decision is dated on the world's open day (Wednesday 20).
-    async with (
-        aiohttp.ClientSession(
-            headers={"Authorization": f"Bearer {running.state.pointage_api_token}"}
-        ) as http,
-        http.get(f"{base}/api/v1/fse/{world}/k-litig") as answer,
-    ):
-        state = await answer.json()
+    # The pôle's API agrees (with a token the technician asks for with their password), and the
+    # decision is dated on the world's open day (Wednesday 20).
+    async with aiohttp.ClientSession() as http:
+        login = {"technician": "t-33-09", "password": PASSWORD}
+        async with http.post(f"{base}/api/v1/tokens", json=login) as issued:
+            token = (await issued.json())["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        async with http.get(f"{base}/api/v1/fse/{world}/k-litig", headers=headers) as answer:
+            state = await answer.json()
     assert (state["state"], state["decided_by"], state["decided_on"]) == (
         "validated",
         "t-33-09",
@@ -143,6 +144,12 @@ async def test_a_technician_decides_a_litigieuse_in_the_browser(
     assert await other.locator("#queue tr[data-fse='k-landes']").count() == 1
     refused = await other.request.get(f"{base}/console/documents/{world}/d-k")
     assert refused.status == 404
+
+    # Logging out ends the session: the console asks for a login again.
+    await page.click("#logout")
+    await page.wait_for_url(f"{base}/console/login")
+    await page.goto(f"{base}/console?world={world}")
+    assert page.url.endswith("/console/login")
 
 
 async def test_the_console_refuses_a_wrong_password_and_anonymous_visitors(

@@ -27,6 +27,7 @@ from fseflow.scor.v1.scor_pb2 import DocumentInfo, DocumentMetadata, DocumentSto
 from fseflow.topics import DECISIONS, DOCUMENT_STORED, FSE_CLASSIFIED, caisse_topics, dead_letter_topic
 from tests.conftest import RunningStack
 from tests.integration.helpers import new_world, reading, sheet
+from tests.integration.technicians import add_technician
 
 pytestmark = pytest.mark.integration
 
@@ -180,7 +181,10 @@ async def test_a_poisoned_event_goes_to_the_dead_letter_topic_naming_the_field(r
 async def _api(
     running: RunningStack, method: str, path: str, body: Any = None, token: str | None = None
 ) -> Any:
-    headers = {"Authorization": f"Bearer {token if token is not None else running.state.pointage_api_token}"}
+    """As technician t-1 of 01-331 (a new token of theirs) unless ``token`` is given."""
+    if token is None:
+        token = await add_technician(running, "t-1", "01-331")
+    headers = {"Authorization": f"Bearer {token}"}
     async with (
         aiohttp.ClientSession(headers=headers) as http,
         http.request(method, running.state.pointage_url + path, json=body) as response,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from fseflow.bootstrap_helpers import follow_clock, open_database
 from fseflow.business_clock import ClockRelay
@@ -29,6 +28,7 @@ from pointage.adapters.events import PoleEvents
 from pointage.adapters.scor_reader import ScorReader
 from pointage.adapters.web import PointageWeb
 from pointage.config import Settings
+from pointage.domain.access import LoginLimits
 from pointage.handlers import SERVICE, DayCloser, Decisions, Intake
 
 __all__ = ["SERVICE", "build"]
@@ -98,19 +98,17 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     runtime.add_task("outbox", sweeper.run, sweeper.request_stop, lambda: None)
 
     if settings.console_port:
-        token = settings.pointage_api_token.get_secret_value()
-        secret = (
-            settings.console_secret.get_secret_value()
-            if settings.console_secret
-            else hashlib.sha256(b"pointage-console/" + token.encode()).hexdigest()
-        )
         web = PointageWeb(
             pool,
             Decisions(pool, closer, relay, clock),
             clock,
             ScorReader(settings.scor_addr, settings.scor_tls_ca, settings.technician_certs_dir),
-            api_token=token,
-            session_secret=secret,
+            limits=LoginLimits(
+                per_technician=settings.pointage_login_max_failures,
+                per_client=settings.pointage_login_max_failures_per_client,
+                window=timedelta(seconds=settings.pointage_login_window_seconds),
+            ),
+            session_lifetime=timedelta(seconds=settings.pointage_session_seconds),
         )
         await web.start(settings.console_host, settings.console_port)
         runtime.add_cleanup(web.stop)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from pydantic import field_validator
 
 from fseflow.settings import DayCloseSettings, ServiceSettings
 
@@ -14,10 +14,13 @@ class Settings(ServiceSettings, DayCloseSettings):
     # The technicians' console and the decisions API (0: this replica serves none).
     console_host: str = "0.0.0.0"  # noqa: S104 - the pôle's console is served to the caisse's network
     console_port: int = 8103
-    # Bearer token of the decisions API for trusted callers (the caisse's systems, a replay).
-    pointage_api_token: SecretStr
-    # Signs the console's session cookies; defaults to a key derived from the API token.
-    console_secret: SecretStr | None = None
+    # The API authenticates each technician by their own token (no shared token, D40); the
+    # console's sessions are rows in PostgreSQL, this long (a working day).
+    pointage_session_seconds: int = 10 * 3600
+    # Failed logins allowed per technician id and per client address within the window (D42).
+    pointage_login_max_failures: int = 5
+    pointage_login_max_failures_per_client: int = 50
+    pointage_login_window_seconds: int = 900
     # The national document store, read with each technician's own certificate (R14).
     scor_addr: str = "127.0.0.1:50052"
     scor_tls_ca: Path | None = None
@@ -25,9 +28,14 @@ class Settings(ServiceSettings, DayCloseSettings):
     # Records per intake batch (one PostgreSQL transaction).
     pointage_max_batch: int = 5000
 
-    @field_validator("pointage_api_token")
+    @field_validator(
+        "pointage_session_seconds",
+        "pointage_login_max_failures",
+        "pointage_login_max_failures_per_client",
+        "pointage_login_window_seconds",
+    )
     @classmethod
-    def _long_enough(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters")
+    def _positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be positive")
         return value

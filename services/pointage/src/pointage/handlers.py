@@ -524,12 +524,13 @@ class Decisions:
             raise DecisionRefused(400, "outcome", f"{outcome!r} is not one of {', '.join(OUTCOMES)}")
         if not technician:
             raise DecisionRefused(400, "technician", "required")
-        day = self.decision_day(world, on)
         async with self._lock:
             async with self.pool.acquire() as conn, conn.transaction():
                 row = await pg.fse_for_update(conn, world, fse_id)
+                # Another organism's FSE is answered as one that does not exist, before anything else.
                 if row is None or (organism is not None and row["organism"] != organism):
                     raise DecisionRefused(404, "fse", f"no FSE {fse_id!r} in this pôle")
+                day = self.decision_day(world, on)
                 if row["state"] != pg.PENDING_REVIEW:
                     if _same_decision(row, outcome, technician):
                         return _decision_view(row, already=True)

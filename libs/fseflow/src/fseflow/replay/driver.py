@@ -54,6 +54,7 @@ from fseflow.replay.collector import Collector
 from fseflow.replay.documents import content_of
 from fseflow.replay.results import Submission
 from fseflow.replay.scenario import Event, Scenario
+from fseflow.replay.technicians import ReplayTechnicians, TechnicianRefused
 from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
 from fseflow.topics import (
     AID_GRANTED,
@@ -180,14 +181,22 @@ def _of(collector: Collector, specs: Sequence[TopicSpec], kind: type[M]) -> list
 
 
 class PoleClient:
-    """The pôle's decisions API (pointage), as the caisse's systems call it."""
+    """The pôle's decisions API (pointage), called as each decision's technician (their token)."""
 
-    def __init__(self, base_url: str, token: str) -> None:
+    def __init__(self, base_url: str, technicians: ReplayTechnicians) -> None:
         self.base_url = base_url.rstrip("/")
-        self._session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"})
+        self.technicians = technicians
+        self._session = aiohttp.ClientSession()
 
-    async def decide(self, *, world: str, fse: str, outcome: str, technician: str, on: date) -> str | None:
+    async def decide(
+        self, *, world: str, fse: str, outcome: str, technician: str, organism: str, on: date
+    ) -> str | None:
         """None once decided; else the pôle's reason for refusing (an FSE not litigieuse...)."""
+        try:
+            token = await self.technicians.token(technician, organism)
+        except TechnicianRefused as exc:
+            return str(exc)
+        headers = {"Authorization": f"Bearer {token}"}
         body = {
             "world": world,
             "fse": fse,
@@ -202,7 +211,9 @@ class PoleClient:
             reraise=True,
         ):
             with attempt:
-                async with self._session.post(f"{self.base_url}/api/v1/decisions", json=body) as response:
+                async with self._session.post(
+                    f"{self.base_url}/api/v1/decisions", json=body, headers=headers
+                ) as response:
                     if response.status == 200:
                         return None
                     payload = await response.json(content_type=None)
@@ -213,7 +224,10 @@ class PoleClient:
         raise AssertionError("unreachable")
 
     async def close(self) -> None:
-        await self._session.close()
+        try:
+            await self._session.close()
+        finally:
+            await self.technicians.close()
 
 
 def world_id(name: str) -> str:
@@ -242,6 +256,7 @@ class Replay:
         self.submissions: list[Submission] = []
         self.refused_documents: dict[str, str] = {}
         self.refused_decisions: dict[str, str] = {}
+        self._poles_of_fse: dict[str, str] | None = None
         self.elapsed_s = 0.0
 
     def _schedule(self) -> tuple[list[date], dict[date, list[Event]]]:
@@ -274,7 +289,10 @@ class Replay:
         collector = Collector(kafka, self.outputs, world=self.world, start_from=self.endpoints.read_from)
         producer = kafka.producer()
         channel = grpc.aio.insecure_channel(self.endpoints.ingest_address)
-        pole = PoleClient(self.endpoints.pointage_url, self.endpoints.pointage_api_token)
+        pole = PoleClient(
+            self.endpoints.pointage_url,
+            ReplayTechnicians(self.endpoints.database_url, f"replay {self.world}"),
+        )
         await collector.start()
         await producer.start()
         try:
@@ -343,16 +361,38 @@ class Replay:
                 )
 
     async def _decide(self, pole: PoleClient, decision: dict[str, Any], day: date) -> None:
-        """A technician's decision, through the pôle's API, on the (business) day of the event."""
-        refused = await pole.decide(
-            world=self.world,
-            fse=decision["fse"],
-            outcome=decision["outcome"],
-            technician=decision.get("technician") or "replay",
-            on=day,
+        """A technician's decision, through the pôle's API, on the (business) day of the event:
+        sent as the scenario's technician, of the organism whose pôle receives the FSE."""
+        fse_id = decision["fse"]
+        organism = self._pole_of(fse_id)
+        refused = (
+            await pole.decide(
+                world=self.world,
+                fse=fse_id,
+                outcome=decision["outcome"],
+                technician=decision.get("technician") or "replay",
+                organism=organism,
+                on=day,
+            )
+            if organism is not None
+            else f"fse: no pôle receives FSE {fse_id!r}: its professional is not in the world"
         )
         if refused is not None:
             self.refused_decisions[decision["fse"]] = refused
+
+    def _pole_of(self, fse_id: str) -> str | None:
+        """The organism of the professional who sent the FSE: its pôle (ingest's ps_organism)."""
+        if self._poles_of_fse is None:
+            organisms = {p.id: p.organism for p in self.scenario.world.professionals}
+            self._poles_of_fse = {}
+            for event in self.scenario.events:
+                if event.kind not in ("lot", "correction"):
+                    continue
+                lot = event.body if event.kind == "lot" else event.body["lot"]
+                if lot["ps"] in organisms:
+                    for sheet in lot["fse"]:
+                        self._poles_of_fse.setdefault(sheet["id"], organisms[lot["ps"]])
+        return self._poles_of_fse.get(fse_id)
 
     async def _submit_document(self, stub: LotIngestServiceStub, event: Event) -> None:
         messages = document_messages(self.world, event.body, event.on, self.scenario.base_dir)

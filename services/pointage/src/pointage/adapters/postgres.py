@@ -172,6 +172,67 @@ MIGRATIONS = [
     CREATE INDEX recoveries_open ON pointage.recoveries (world, ps_id, recover_on)
         WHERE cancelled_on IS NULL AND applied_cents < amount_cents;
     """,
+    # Access (decisions.md D40-D42): per-technician API tokens, server-side console sessions,
+    # failed logins; only digests of the tokens and session ids are stored.
+    """
+    -- A technician provisioned for the API only (a replay's) has no console password.
+    ALTER TABLE pointage.technicians ALTER COLUMN password_hash DROP NOT NULL;
+    CREATE TABLE pointage.api_tokens (
+        token_hash bytea PRIMARY KEY,
+        technician_id text NOT NULL REFERENCES pointage.technicians ON DELETE CASCADE,
+        label text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz
+    );
+    CREATE INDEX api_tokens_of ON pointage.api_tokens (technician_id) WHERE revoked_at IS NULL;
+    CREATE TABLE pointage.console_sessions (
+        session_hash bytea PRIMARY KEY,
+        technician_id text NOT NULL REFERENCES pointage.technicians ON DELETE CASCADE,
+        csrf text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL
+    );
+    CREATE INDEX console_sessions_of ON pointage.console_sessions (technician_id);
+    CREATE INDEX console_sessions_expiry ON pointage.console_sessions (expires_at);
+    CREATE TABLE pointage.login_failures (
+        technician_id text NOT NULL,
+        client text NOT NULL,
+        failed_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE INDEX login_failures_technician ON pointage.login_failures (technician_id, failed_at);
+    CREATE INDEX login_failures_client ON pointage.login_failures (client, failed_at);
+    CREATE INDEX login_failures_age ON pointage.login_failures (failed_at);
+
+    -- For a caller outside pointage that holds the database (the replay): a token for
+    -- p_technician of p_organism, the technician created (without a password) if new. Returns
+    -- the technician's organism; when it is not p_organism, no token was issued. The caller
+    -- keeps the token and passes its SHA-256 (pointage.domain.access.secret_digest).
+    CREATE FUNCTION pointage.issue_api_token(
+        p_technician text, p_organism text, p_token_hash bytea, p_label text
+    ) RETURNS text LANGUAGE plpgsql AS $$
+    DECLARE
+        found text;
+    BEGIN
+        -- The same rule as pointage.domain.access.TECHNICIAN_ID.
+        IF p_technician !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' THEN
+            RAISE EXCEPTION '% is not a technician id (1-64 letters, digits, ".", "_", "-")',
+                quote_literal(p_technician);
+        END IF;
+        INSERT INTO pointage.technicians (technician_id, organism, password_hash)
+        VALUES (p_technician, p_organism, NULL)
+        ON CONFLICT (technician_id) DO NOTHING;
+        SELECT organism INTO found FROM pointage.technicians WHERE technician_id = p_technician;
+        IF found = p_organism THEN
+            INSERT INTO pointage.api_tokens (token_hash, technician_id, label)
+            VALUES (p_token_hash, p_technician, p_label);
+        END IF;
+        RETURN found;
+    END $$;
+    CREATE FUNCTION pointage.revoke_api_token(p_token_hash bytea) RETURNS void LANGUAGE sql AS $$
+        UPDATE pointage.api_tokens SET revoked_at = now()
+        WHERE token_hash = p_token_hash AND revoked_at IS NULL
+    $$;
+    """,
 ]
 
 
@@ -728,20 +789,3 @@ async def document_owner(conn: Conn, world: str, document_id: str) -> asyncpg.Re
         world,
         document_id,
     )
-
-
-async def add_technician(conn: Conn, technician_id: str, organism: str, password_hash: str) -> None:
-    await conn.execute(
-        """
-        INSERT INTO pointage.technicians (technician_id, organism, password_hash) VALUES ($1, $2, $3)
-        ON CONFLICT (technician_id) DO UPDATE SET organism = EXCLUDED.organism,
-            password_hash = EXCLUDED.password_hash
-        """,
-        technician_id,
-        organism,
-        password_hash,
-    )
-
-
-async def technician(conn: Conn, technician_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM pointage.technicians WHERE technician_id = $1", technician_id)

@@ -1,20 +1,21 @@
-"""The technicians' console (server-rendered, no front-end build) and the decisions API.
+"""The technicians' console (server-rendered, no front-end build), and the app that also serves
+the decisions API (adapters/api.py).
 
-Console: a technician logs in (id + password); the signed session cookie carries their id and
-organism, and every page and action is scoped to that organism — another organism's FSE do not
-exist for them. Documents are read from scor-store with the technician's own certificate.
-
-API (JSON, ``Authorization: Bearer $POINTAGE_API_TOKEN``): the same decisions for the caisse's
-systems and the replay; the technician is named in the body and recorded.
+A technician logs in (id + password, throttled: adapters/logins.py); the session is a row in
+PostgreSQL named by a random cookie, so logging out ends it on every replica and a copied cookie
+is worthless afterwards. Every page and action is scoped to the technician's organism — another
+organism's FSE do not exist for them. Documents are read from scor-store with the technician's
+own certificate. Every parameter (path, query, form, JSON) is checked first (adapters/web_input.py).
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
+import re
 import secrets
-from datetime import date
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,25 +23,36 @@ from urllib.parse import urlencode
 import asyncpg
 import jinja2
 from aiohttp import web
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from fseflow.business_clock import ClockFollower
-from fseflow.calendar import parse_day
 from fseflow.cti.v1.classification_pb2 import FseClassified
+from pointage.adapters import access_store as store
 from pointage.adapters import postgres as pg
+from pointage.adapters.api import DecisionsApi
+from pointage.adapters.logins import Logins, Throttled
 from pointage.adapters.scor_reader import DocumentUnavailable, ScorReader
-from pointage.domain.passwords import verify_password
+from pointage.adapters.web_input import (
+    MAX_FORM_BYTES,
+    BadParameter,
+    check_path,
+    check_text,
+    decode_pairs,
+)
+from pointage.domain.access import LoginLimits, new_secret, secret_digest
 from pointage.handlers import DecisionRefused, Decisions
 
 log = logging.getLogger(__name__)
 
 COOKIE = "pointage_session"
-SESSION_SECONDS = 10 * 3600  # a working day
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
     autoescape=True,
 )
 _GROUPS = (("accord", "Accords"), ("rejet", "Rejets"), ("litigieuse", "Litigieuses"))
+# Path parameters are named in errors as the API's fields are.
+_PATH_FIELDS = {"fse_id": "fse", "document_id": "document"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _render(name: str, status: int = 200, **context: Any) -> web.Response:
@@ -56,16 +68,16 @@ class PointageWeb:
         clock: ClockFollower,
         scor: ScorReader,
         *,
-        api_token: str,
-        session_secret: str,
+        limits: LoginLimits,
+        session_lifetime: timedelta,
     ) -> None:
         self.pool = pool
         self.decisions = decisions
         self.clock = clock
         self.scor = scor
-        self.api_token = api_token
-        self.sessions = URLSafeTimedSerializer(session_secret, salt="pointage-console")
-        self.app = web.Application()
+        self.logins = Logins(pool, limits)
+        self.session_lifetime = session_lifetime
+        self.app = web.Application(middlewares=[_checked_input])
         routes = self.app.router
         routes.add_get("/", self._home)
         routes.add_get("/console/login", self._login_page)
@@ -75,9 +87,7 @@ class PointageWeb:
         routes.add_post("/console/validate", self._console_validate)
         routes.add_post("/console/decide", self._console_decide)
         routes.add_get("/console/documents/{world}/{document_id}", self._console_document)
-        routes.add_post("/api/v1/decisions", self._api_decide)
-        routes.add_post("/api/v1/accords/validate", self._api_validate)
-        routes.add_get("/api/v1/fse/{world}/{fse_id}", self._api_fse)
+        DecisionsApi(pool, decisions, self.logins).add_routes(routes)
         self._runner: web.AppRunner | None = None
 
     async def start(self, host: str, port: int) -> None:
@@ -91,26 +101,23 @@ class PointageWeb:
             await self._runner.cleanup()
 
     # -- sessions -----------------------------------------------------------------------------
-    def _session(self, request: web.Request) -> dict[str, str] | None:
-        token = request.cookies.get(COOKIE)
-        if not token:
+    async def _session(self, request: web.Request) -> store.Session | None:
+        session_id = request.cookies.get(COOKIE, "")
+        if not _SESSION_ID.fullmatch(session_id):
             return None
-        try:
-            session = self.sessions.loads(token, max_age=SESSION_SECONDS)
-        except BadSignature:
-            return None
-        return session if isinstance(session, dict) else None
+        async with self.pool.acquire() as conn:
+            return await store.session(conn, secret_digest(session_id))
 
-    def _require_session(self, request: web.Request) -> dict[str, str]:
-        session = self._session(request)
+    async def _require_session(self, request: web.Request) -> store.Session:
+        session = await self._session(request)
         if session is None:
             raise web.HTTPFound("/console/login")
         return session
 
-    async def _checked_form(self, request: web.Request) -> tuple[dict[str, str], dict[str, str]]:
-        session = self._require_session(request)
-        form = {k: str(v) for k, v in (await request.post()).items()}
-        if not hmac.compare_digest(form.get("csrf", ""), session["csrf"]):
+    async def _checked_form(self, request: web.Request) -> tuple[store.Session, dict[str, str]]:
+        session = await self._require_session(request)
+        form = await _form(request)
+        if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
             raise web.HTTPForbidden(text="csrf: the form is stale; reload the page")
         return session, form
 
@@ -122,37 +129,54 @@ class PointageWeb:
         return _render("login.html", error=None)
 
     async def _login(self, request: web.Request) -> web.Response:
-        form = await request.post()
-        technician_id = str(form.get("technician", "")).strip()
-        password = str(form.get("password", ""))
-        async with self.pool.acquire() as conn:
-            row = await pg.technician(conn, technician_id)
-        if row is None or not verify_password(password, row["password_hash"]):
+        form = await _form(request)
+        technician = form.get("technician", "").strip()
+        outcome = await self.logins.attempt(technician, form.get("password", ""), request.remote or "unknown")
+        if isinstance(outcome, Throttled):
+            lock = outcome.lock
+            page = _render(
+                "login.html",
+                status=429,
+                error=(
+                    f"Une autre connexion de {technician} est en cours : réessayez dans {lock.seconds} s."
+                    if lock.busy
+                    else f"Trop de tentatives de connexion pour {technician} ou depuis votre poste : "
+                    f"réessayez après {lock.until:%H:%M:%S} UTC (dans {lock.seconds} s)."
+                ),
+            )
+            page.headers["Retry-After"] = str(lock.seconds)
+            return page
+        if outcome is None:
             return _render("login.html", status=401, error="Identifiant ou mot de passe incorrect.")
-        session = {
-            "technician": technician_id,
-            "organism": row["organism"],
-            "csrf": secrets.token_urlsafe(16),
-        }
+        session_id, digest = new_secret()
+        async with self.pool.acquire() as conn:
+            await store.open_session(
+                conn, digest, outcome.technician, secrets.token_urlsafe(16), self.session_lifetime
+            )
         response = web.HTTPFound("/console")
         response.set_cookie(
             COOKIE,
-            self.sessions.dumps(session),
+            session_id,
             httponly=True,
             samesite="Strict",
-            max_age=SESSION_SECONDS,
+            max_age=int(self.session_lifetime.total_seconds()),
             secure=request.secure,
         )
         raise response
 
-    async def _logout(self, _request: web.Request) -> web.Response:
+    async def _logout(self, request: web.Request) -> web.Response:
+        session = await self._session(request)
+        if session is not None:
+            await self._checked_form(request)
+            async with self.pool.acquire() as conn:
+                await store.close_session(conn, secret_digest(request.cookies[COOKIE]))
         response = web.HTTPFound("/console/login")
         response.del_cookie(COOKIE)
         raise response
 
     async def _console(self, request: web.Request) -> web.Response:
-        session = self._require_session(request)
-        organism = session["organism"]
+        session = await self._require_session(request)
+        organism = session.organism
         async with self.pool.acquire() as conn:
             worlds = await pg.worlds_of(conn, organism)
             world = request.query.get("world") or (worlds[0] if worlds else "")
@@ -171,7 +195,7 @@ class PointageWeb:
                 """,
                 world,
                 organism,
-                session["technician"],
+                session.technician,
             )
         return _render(
             "console.html",
@@ -193,7 +217,7 @@ class PointageWeb:
         world = form.get("world", "")
         try:
             result = await self.decisions.validate_all(
-                world=world, organism=session["organism"], technician=session["technician"]
+                world=world, organism=session.organism, technician=session.technician
             )
             message = f"{result['validated']} accord(s) validé(s) le {result['validated_on']}."
         except DecisionRefused as exc:
@@ -209,8 +233,8 @@ class PointageWeb:
                 world=world,
                 fse_id=fse_id,
                 outcome=form.get("outcome", ""),
-                technician=session["technician"],
-                organism=session["organism"],
+                technician=session.technician,
+                organism=session.organism,
             )
             message = f"{fse_id} : {result['state']} le {result['decided_on']}" + (
                 f", paiement le {result['pay_on']}." if result["pay_on"] else "."
@@ -220,20 +244,20 @@ class PointageWeb:
         raise web.HTTPFound(_console_url(world, message))
 
     async def _console_document(self, request: web.Request) -> web.StreamResponse:
-        session = self._require_session(request)
+        session = await self._require_session(request)
         world = request.match_info["world"]
         document_id = request.match_info["document_id"]
         async with self.pool.acquire() as conn:
             owner = await pg.document_owner(conn, world, document_id)
-        if owner is None or owner["organism"] != session["organism"]:
+        if owner is None or owner["organism"] != session.organism:
             return _render("error.html", status=404, message="Pas de pièce de ce nom dans votre pôle.")
         try:
-            content_type, content = await self.scor.get(session["technician"], world, document_id)
+            content_type, content = await self.scor.get(session.technician, world, document_id)
         except DocumentUnavailable as exc:
             return _render(
                 "error.html",
                 status=403,
-                message=f"Le serveur Scor ne délivre pas cette pièce à {session['technician']} ({exc}).",
+                message=f"Le serveur Scor ne délivre pas cette pièce à {session.technician} ({exc}).",
             )
         return web.Response(
             body=content,
@@ -241,67 +265,30 @@ class PointageWeb:
             headers={"Content-Disposition": f'inline; filename="{document_id}"'},
         )
 
-    # -- API ----------------------------------------------------------------------------------
-    def _check_token(self, request: web.Request) -> None:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), self.api_token.encode()):
-            raise web.HTTPUnauthorized(
-                text=_error_json("Authorization", "a valid Bearer token is required"),
-                content_type="application/json",
-            )
 
-    async def _json_body(self, request: web.Request) -> dict[str, Any]:
-        try:
-            body = await request.json()
-        except ValueError:
-            raise _bad_request("body", "not JSON") from None
-        if not isinstance(body, dict):
-            raise _bad_request("body", "must be a JSON object")
-        return body
+@web.middleware
+async def _checked_input(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Path, path parameters and query string, before any handler reads them."""
+    try:
+        for name, value in request.match_info.items():
+            check_text(_PATH_FIELDS.get(name, name), value)
+        check_path(request.raw_path, {_PATH_FIELDS.get(k, k): v for k, v in request.match_info.items()})
+        decode_pairs(request.rel_url.raw_query_string.encode("utf-8", "surrogateescape"), "query")
+        return await handler(request)
+    except BadParameter as exc:
+        if request.path.startswith("/api/"):
+            return web.json_response({"error": {"field": exc.field, "message": exc.reason}}, status=400)
+        return _render("error.html", status=400, message=f"{exc.field} : {exc.reason}")
 
-    async def _api_decide(self, request: web.Request) -> web.Response:
-        self._check_token(request)
-        body = await self._json_body(request)
-        try:
-            result = await self.decisions.decide(
-                world=_text(body, "world"),
-                fse_id=_text(body, "fse"),
-                outcome=_text(body, "outcome"),
-                technician=_text(body, "technician"),
-                on=_day(body, "on"),
-            )
-        except DecisionRefused as exc:
-            return _error(exc.status, exc.field, exc.message)
-        return web.json_response(result)
 
-    async def _api_validate(self, request: web.Request) -> web.Response:
-        self._check_token(request)
-        body = await self._json_body(request)
-        try:
-            result = await self.decisions.validate_all(
-                world=_text(body, "world"),
-                organism=_text(body, "organism"),
-                technician=_text(body, "technician"),
-                on=_day(body, "on"),
-            )
-        except DecisionRefused as exc:
-            return _error(exc.status, exc.field, exc.message)
-        return web.json_response(result)
-
-    async def _api_fse(self, request: web.Request) -> web.Response:
-        self._check_token(request)
-        async with self.pool.acquire() as conn:
-            row = await pg.fse(conn, request.match_info["world"], request.match_info["fse_id"])
-        if row is None:
-            return _error(404, "fse", "unknown")
-        return web.json_response(
-            {
-                key: (value.isoformat() if isinstance(value, date) else value)
-                for key, value in row.items()
-                if key != "classified"
-            }
-        )
+async def _form(request: web.Request) -> dict[str, str]:
+    """An urlencoded form (what the console's pages send), decoded strictly."""
+    if (request.content_length or 0) > MAX_FORM_BYTES:
+        raise BadParameter("form", f"larger than {MAX_FORM_BYTES} bytes")
+    body = await request.read()
+    if body and request.content_type != "application/x-www-form-urlencoded":
+        raise BadParameter("form", f"{request.content_type}: send application/x-www-form-urlencoded")
+    return decode_pairs(body, "form")
 
 
 def _console_url(world: str, message: str) -> str:
@@ -321,32 +308,3 @@ def _queue_item(row: asyncpg.Record) -> dict[str, Any]:
         "acts": [(a.code, a.coefficient, a.performed_on, " ".join(a.complements)) for a in fse.acts],
         "documents": list(row["documents"]),
     }
-
-
-def _error(status: int, field: str, message: str) -> web.Response:
-    return web.json_response({"error": {"field": field, "message": message}}, status=status)
-
-
-def _error_json(field: str, message: str) -> str:
-    return json.dumps({"error": {"field": field, "message": message}})
-
-
-def _bad_request(field: str, message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=_error_json(field, message), content_type="application/json")
-
-
-def _text(body: dict[str, Any], field: str) -> str:
-    value = body.get(field)
-    if not isinstance(value, str) or not value:
-        raise _bad_request(field, "required, a non-empty string")
-    return value
-
-
-def _day(body: dict[str, Any], field: str) -> date | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    try:
-        return parse_day(value)
-    except ValueError:
-        raise _bad_request(field, f"{value!r} is not a date (YYYY-MM-DD)") from None

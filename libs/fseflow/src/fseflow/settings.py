@@ -31,6 +31,9 @@ class KafkaSettings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
     kafka_ssl_ca_location: str | None = None
+    # librdkafka's debug contexts (e.g. "cgrp,fetch"), written to the service's log: for an
+    # operator chasing a consumer that does not move. Empty: off.
+    kafka_debug: str = ""
     kafka_linger_ms: int = 5
     # Tansu answers a parked fetch only when this wait expires: it is the per-hop latency floor.
     kafka_fetch_max_wait_ms: int = 100

@@ -44,6 +44,8 @@ class KafkaFactory:
             conf["sasl.password"] = s.kafka_sasl_password or ""
         if s.kafka_ssl_ca_location:
             conf["ssl.ca.location"] = s.kafka_ssl_ca_location
+        if s.kafka_debug:
+            conf["debug"] = s.kafka_debug
         return conf
 
     def _common_aiokafka(self) -> dict[str, Any]:

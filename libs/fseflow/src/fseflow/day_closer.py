@@ -19,6 +19,7 @@ from datetime import date
 from typing import ClassVar
 
 import asyncpg
+from opentelemetry import trace
 
 from fseflow import day_book
 from fseflow.business_clock import ClockFollower
@@ -29,6 +30,7 @@ from fseflow.telemetry.metrics import DAY_CLOSE_LATE_SECONDS, LATE_WORLDS
 from fseflow.topics import caisse_topics
 
 log = logging.getLogger(__name__)
+_TRACER = trace.get_tracer(__name__)
 
 
 class DayCloseFailed(RuntimeError):
@@ -62,14 +64,15 @@ class DayCloser(ABC):
     async def _close_ready_days(self, world: str) -> list[date]:
         closed = []
         while True:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await day_book.lock_world(conn, self.stage, world)
-                day = await day_book.next_complete_day(
-                    conn, self.marks_table, self.closed_table, world, self.inputs
-                )
-                if day is None:
-                    break
-                summary = await self.close_day(conn, world, day)
+            with _TRACER.start_as_current_span(f"{self.stage} close day", attributes={"world": world}):
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await day_book.lock_world(conn, self.stage, world)
+                    day = await day_book.next_complete_day(
+                        conn, self.marks_table, self.closed_table, world, self.inputs
+                    )
+                    if day is None:
+                        break
+                    summary = await self.close_day(conn, world, day)
             closed.append(day)
             await self.relay.flush()
             log.info("world %s: %s closed %s: %s", world, self.stage, day, summary)

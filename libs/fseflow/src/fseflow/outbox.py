@@ -19,14 +19,17 @@ from collections.abc import Sequence
 from itertools import groupby
 
 import asyncpg
+from opentelemetry import trace
 
-from fseflow.codec import encode_raw
+from fseflow.codec import H_TRACEPARENT, encode_raw
 from fseflow.db import Conn
-from fseflow.kafka.base import OutRecord, Producer
+from fseflow.kafka.base import Headers, OutRecord, Producer
+from fseflow.telemetry.tracing import inject_headers
 
 log = logging.getLogger(__name__)
 
 _BATCH = 20_000
+_TRACER = trace.get_tracer(__name__)
 
 
 def outbox_table_ddl(qualified_table: str) -> str:
@@ -49,6 +52,28 @@ def outbox_table_ddl(qualified_table: str) -> str:
     """
 
 
+def traceparent_column_ddl(qualified_table: str) -> str:
+    """A later migration of every outbox: the trace context each record is published with."""
+    return f"ALTER TABLE {qualified_table} ADD COLUMN traceparent text;"
+
+
+def _traceparent(record: OutRecord, current: Headers) -> str | None:
+    """The record's own trace context, else the current one (e.g. the day close's span)."""
+    for key, value in [*(record.headers or ()), *current]:
+        if key == H_TRACEPARENT:
+            return str(value.decode())
+    return None
+
+
+def _current_trace(qualified_table: str) -> Headers:
+    """Trace headers of the current span; without one (a console decision), of a new root span
+    for these records, so that every published record carries a traceparent."""
+    if trace.get_current_span().get_span_context().is_valid:
+        return inject_headers()
+    with _TRACER.start_as_current_span(f"outbox {qualified_table}"):
+        return inject_headers()
+
+
 def _header(record: OutRecord, name: str) -> str:
     for key, value in record.headers or ():
         if key == name:
@@ -61,10 +86,11 @@ async def add(conn: Conn, qualified_table: str, records: Sequence[OutRecord], *,
     if not records:
         return
     schema, table = qualified_table.split(".")
+    current = _current_trace(qualified_table)
     await conn.copy_records_to_table(
         table,
         schema_name=schema,
-        columns=("topic", "key", "value", "type", "event_id", "source", "partition", "after"),
+        columns=("topic", "key", "value", "type", "event_id", "source", "partition", "after", "traceparent"),
         records=[
             (
                 r.topic,
@@ -75,6 +101,7 @@ async def add(conn: Conn, qualified_table: str, records: Sequence[OutRecord], *,
                 _header(r, "ce_source"),
                 r.partition,
                 after,
+                _traceparent(r, current),
             )
             for r in records
         ],
@@ -99,7 +126,7 @@ class OutboxRelay:
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self.table)
                 rows = await conn.fetch(
                     f"""
-                    SELECT id, topic, key, value, type, event_id, source, partition, after
+                    SELECT id, topic, key, value, type, event_id, source, partition, after, traceparent
                     FROM {self.table} WHERE published_at IS NULL ORDER BY id LIMIT {_BATCH}
                     """
                 )
@@ -116,6 +143,9 @@ class OutboxRelay:
                                 source=r["source"],
                                 key=bytes(r["key"]) if r["key"] is not None else None,
                                 partition=r["partition"],
+                                trace_headers=(
+                                    [(H_TRACEPARENT, r["traceparent"].encode())] if r["traceparent"] else None
+                                ),
                             )
                             for r in group
                         ]

@@ -371,9 +371,9 @@ def render_markdown(specs: Iterable[TopicSpec] = (*ALL_TOPICS, *CAISSE_FAMILY)) 
         "",
         "Every record carries CloudEvents-style headers: `ce_id` (stable event id, the "
         "idempotency key), `ce_type` (protobuf full name), `ce_source` (writing service), "
-        "`ce_specversion`, `content-type: application/protobuf`, and W3C `traceparent`. "
-        "Data topics also carry `fseflow.clock.v1.DayMark` control records (see "
-        "docs/architecture.md, business clock).",
+        "`ce_specversion`, `content-type: application/protobuf`; every data record also carries "
+        "W3C `traceparent`. Data topics also carry `fseflow.clock.v1.DayMark` control records (see "
+        "docs/architecture.md, business clock), which belong to no request and carry no trace.",
         "",
         "Partitions: `data` means the deployment's `KAFKA_PARTITIONS` (default 8, one per CTI, "
         "always a multiple of 8). Topic names take an optional `KAFKA_TOPIC_PREFIX`.",

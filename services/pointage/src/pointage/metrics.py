@@ -7,7 +7,7 @@ from prometheus_client import Counter
 FSE_RECEIVED = Counter("fseflow_pointage_fse_received", "Classified FSE taken in by the pôle")
 DOCUMENTS_RECEIVED = Counter("fseflow_pointage_documents_received", "Stored documents' metadata taken in")
 MATCHED = Counter("fseflow_pointage_matches", "Documents matched to their FSE (R8, R16)")
-DAYS_CLOSED = Counter("fseflow_pointage_days_closed", "Business days the pôle closed")
+DAYS_CLOSED = Counter("fseflow_pointage_day_closes", "Business days the pôle closed")
 DELIVERED = Counter("fseflow_pointage_delivered", "FSE delivered to their pôle (R3)")
 VALIDATED = Counter("fseflow_pointage_validated", "Accords validated (R4), by whom", ["by"])
 DECIDED = Counter("fseflow_pointage_decided", "Litigieuses decided by a technician (R5)", ["outcome"])

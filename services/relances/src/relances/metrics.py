@@ -7,4 +7,4 @@ from prometheus_client import Counter
 OPENED = Counter("fseflow_relances_deadlines_opened", "FSE paid without their document: relances opened")
 FIRED = Counter("fseflow_relances_steps_fired", "Relance steps fired (R13), by step", ["step"])
 NOTICES = Counter("fseflow_relances_notices", "Notices sent to professionals, by kind", ["kind"])
-DAYS_CLOSED = Counter("fseflow_relances_days_closed", "Business days the relances closed")
+DAYS_CLOSED = Counter("fseflow_relances_day_closes", "Business days the relances closed")

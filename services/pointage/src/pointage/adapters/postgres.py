@@ -16,7 +16,7 @@ import asyncpg
 from fseflow import day_book
 from fseflow.calendar import is_business_day
 from fseflow.db import Conn
-from fseflow.outbox import outbox_table_ddl
+from fseflow.outbox import outbox_table_ddl, traceparent_column_ddl
 
 OUTBOX = "pointage.outbox"
 
@@ -233,6 +233,8 @@ MIGRATIONS = [
         WHERE token_hash = p_token_hash AND revoked_at IS NULL
     $$;
     """,
+    # Every record published from the outbox carries its trace context (traceparent).
+    traceparent_column_ddl(OUTBOX),
 ]
 
 

@@ -15,7 +15,7 @@ import asyncpg
 
 from fseflow import day_book
 from fseflow.db import Conn
-from fseflow.outbox import outbox_table_ddl
+from fseflow.outbox import outbox_table_ddl, traceparent_column_ddl
 
 OUTBOX = "relances.outbox"
 DAY_MARKS = "relances.day_marks"
@@ -110,7 +110,9 @@ MIGRATIONS = [
         amount_cents bigint NOT NULL,
         PRIMARY KEY (world, ps_id, kind, granted_on)
     );
-    """
+    """,
+    # Every record published from the outbox carries its trace context (traceparent).
+    traceparent_column_ddl(OUTBOX),
 ]
 
 

@@ -13,6 +13,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.partitioner import murmur2
 
 from fseflow.kafka.base import DeliveryFailed, InRecord, OutRecord, TopicPartition
+from fseflow.kafka.continuity import OffsetContinuity
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +102,12 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         gone = {TopicPartition(tp.topic, tp.partition) for tp in revoked}
+        self._owner._continuity.forget(gone)
         self._owner._assignment = self._owner._assignment - gone
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         self._owner._assignment = frozenset(TopicPartition(tp.topic, tp.partition) for tp in assigned)
+        self._owner._continuity.forget(self._owner._assignment)
         self._owner._joined = True  # even with nothing assigned: a spare member is a ready one
         log.info("partitions assigned: %s", sorted(self._owner._assignment))
 
@@ -119,6 +122,7 @@ class AiokafkaConsumer:
         self._consumer: aiokafka.AIOKafkaConsumer | None = None
         self._assignment: frozenset[TopicPartition] = frozenset()
         self._joined = False
+        self._continuity = OffsetContinuity(str(config.get("client_id", "")))
 
     async def start(self) -> None:
         if self._assign_from is None:
@@ -170,7 +174,10 @@ class AiokafkaConsumer:
                         m.timestamp,
                     )
                 )
-        return records
+        checked = self._continuity.check(records)
+        for tp, offset in checked.refetch.items():
+            self._consumer.seek(aiokafka.TopicPartition(tp.topic, tp.partition), offset)
+        return checked.records
 
     async def commit(self, offsets: Mapping[TopicPartition, int], *, asynchronous: bool = False) -> None:
         # aiokafka has no fire-and-forget commit: always wait.

@@ -18,6 +18,7 @@ from typing import Any
 import confluent_kafka
 
 from fseflow.kafka.base import DeliveryFailed, InRecord, OutRecord, TopicPartition
+from fseflow.kafka.continuity import OffsetContinuity
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,7 @@ class ConfluentConsumer:
         self._assignment: frozenset[TopicPartition] = frozenset()
         self._joined = False
         self._watermarks: dict[TopicPartition, int] = {}
+        self._continuity = OffsetContinuity(str(config.get("client.id", "")))
 
     async def start(self) -> None:
         await self._run(self._start)
@@ -188,11 +190,14 @@ class ConfluentConsumer:
 
     def _on_assign(self, _consumer: Any, partitions: list[Any]) -> None:
         self._joined = True  # even with nothing assigned: a spare member is a ready one
-        self._assignment = self._assignment | {TopicPartition(p.topic, p.partition) for p in partitions}
+        assigned = {TopicPartition(p.topic, p.partition) for p in partitions}
+        self._continuity.forget(assigned)
+        self._assignment = self._assignment | assigned
         log.info("partitions assigned: %s", sorted((p.topic, p.partition) for p in partitions))
 
     def _on_revoke(self, _consumer: Any, partitions: list[Any]) -> None:
         revoked = {TopicPartition(p.topic, p.partition) for p in partitions}
+        self._continuity.forget(revoked)
         self._assignment = self._assignment - revoked
         log.info("partitions revoked: %s", sorted(revoked))
 
@@ -233,6 +238,10 @@ class ConfluentConsumer:
                     message.timestamp()[1],
                 )
             )
+        checked = self._continuity.check(records)
+        for tp, offset in checked.refetch.items():
+            consumer.seek(confluent_kafka.TopicPartition(tp.topic, tp.partition, offset))
+        records = checked.records
         for tp in self._assignment:
             _low, high = consumer.get_watermark_offsets(
                 confluent_kafka.TopicPartition(tp.topic, tp.partition), cached=True

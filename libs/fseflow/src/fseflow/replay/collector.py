@@ -42,8 +42,6 @@ class Collector:
         start_from: str = "beginning",
     ) -> None:
         self.world = world
-        self._kafka = kafka
-        self._start_from = start_from
         self._names = kafka.names
         self._specs = {kafka.names(spec): spec for spec in specs}
         self._consumer = kafka.consumer(list(specs), group_id=None, assign_all_from=start_from)
@@ -54,9 +52,7 @@ class Collector:
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.undecodable = 0
-        self.records_read = 0  # records fetched by the current consumer, this world's or not
-        self.rereads = 0
-        self._read_by_previous = 0  # what the consumer before this one had read
+        self.records_read = 0  # records fetched, this world's or not
 
     def topic(self, spec: TopicSpec) -> Observed:
         return self.observed[self._names(spec)]
@@ -73,21 +69,6 @@ class Collector:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._consumer.stop()
-
-    async def reread(self) -> None:
-        """Read every partition again from the beginning with a new consumer. What was seen is
-        kept and re-reading it changes nothing (event ids, marks by source), so this only adds
-        what the old consumer failed to fetch: once in a long test session a partition's reader
-        stalled against Tansu while the services' own consumers had read the record."""
-        await self.stop()
-        self._consumer = self._kafka.consumer(
-            list(self._specs.values()), group_id=None, assign_all_from="beginning"
-        )
-        self._stop.clear()
-        self._read_by_previous = max(self.records_read, self._read_by_previous)
-        self.records_read = 0
-        self.rereads += 1
-        await self.start()
 
     async def _run(self) -> None:
         while not self._stop.is_set():
@@ -120,32 +101,18 @@ class Collector:
             for name in (self._names(spec) for spec in specs)
         )
 
-    async def wait_day(
-        self, day: str, specs: Sequence[TopicSpec], within_s: float, reread_after_s: float = 30.0
-    ) -> None:
-        """Until every partition of every topic of ``specs`` has closed ``day``; a day still
-        open after ``reread_after_s`` is looked for again from the beginning (``reread``)."""
-        deadline = asyncio.get_running_loop().time() + within_s
-        while True:
-            left = deadline - asyncio.get_running_loop().time()
-            try:
-                async with self._changed:
-                    await asyncio.wait_for(
-                        self._changed.wait_for(lambda: self.day_complete(day, specs)),
-                        min(left, reread_after_s),
-                    )
-                return
-            except TimeoutError:
-                if left <= reread_after_s:
-                    break
-            # Not again before the new reader has caught up: on long topics it would never finish.
-            if self._start_from == "beginning" and self.records_read >= self._read_by_previous:
-                log.warning("day %s still open on %s: reading the topics again", day, self._open(day, specs))
-                await self.reread()
-        raise TimeoutError(
-            f"day {day} did not go through within {within_s:.0f}s; partitions still open: "
-            + ", ".join(self._open(day, specs))
-        )
+    async def wait_day(self, day: str, specs: Sequence[TopicSpec], within_s: float) -> None:
+        """Until every partition of every topic of ``specs`` has closed ``day``."""
+        try:
+            async with self._changed:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self.day_complete(day, specs)), within_s
+                )
+        except TimeoutError:
+            raise TimeoutError(
+                f"day {day} did not go through within {within_s:.0f}s; partitions still open: "
+                + ", ".join(self._open(day, specs))
+            ) from None
 
     def _open(self, day: str, specs: Sequence[TopicSpec]) -> list[str]:
         return [

@@ -59,3 +59,8 @@ DAY_CLOSE_LATE_SECONDS = Gauge(
     "Since when the most overdue day closure of this stage waits (0 when none is late)",
     ["service"],
 )
+OFFSET_GAPS = Counter(
+    "fseflow_offset_gaps",
+    "Fetches whose records skipped offsets of a partition, fetched again (a broker race)",
+    ["client", "topic"],
+)

@@ -45,6 +45,14 @@ class RunningStack:
         self.stack.start_service(self.state, name)
         self.stack.wait_ready(self.state, [name], 90)
 
+    def restart(self, names: list[str], extra_env: dict[str, str] | None = None) -> None:
+        """Restart processes one at a time, each ready before the next stops: Tansu wedges a
+        consumer group whose leader leaves while it rebalances (docs/decisions.md D49)."""
+        for name in names:
+            self.stack.stop_service(self.state, name)
+            self.stack.start_service(self.state, name, extra_env)
+            self.stack.wait_ready(self.state, [name], 90)
+
     def metrics(self, name: str) -> str:
         port = self.state.services[name].metrics_port
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:

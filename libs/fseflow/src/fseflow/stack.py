@@ -29,8 +29,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -38,211 +38,59 @@ import asyncpg
 
 from fseflow import pki, refdata, world
 from fseflow import stack_postgres as postgres
-from fseflow.stack_ports import DEFAULT_PORTS as DEFAULT_PORTS
-from fseflow.stack_ports import PURPOSES, PortPlan, PortTaken, is_free, taken_message
+from fseflow.stack_ports import DEFAULT_PORTS, PURPOSES, PortPlan, PortTaken, is_free, taken_message
+from fseflow.stack_state import (
+    BROKER,
+    BROKER_EXTERNAL,
+    BROKER_TANSU,
+    DATABASE,
+    DEFAULT_REPLICAS,
+    SCALABLE,
+    SERVICE_MODULES,
+    DownOutcome,
+    Liveness,
+    ServiceProcess,
+    StackError,
+    StackState,
+    UnknownProcess,
+    UpOutcome,
+    check_agrees,
+    default_home,
+    instance_names,
+    port_of,
+    recovery,
+    requested_instances,
+    service_of,
+)
 
-SERVICE_MODULES = {
-    "ingest": "ingest",
-    "national-check": "national_check",
-    "pointage": "pointage",
-    "scor-store": "scor_store",
-    "relances": "relances",
-}
-# Stages that can run several processes locally: Kafka splits their partitions between them.
-# (ingest scales too, behind a load balancer on a cluster; locally it keeps one gRPC port.)
-SCALABLE = frozenset({"national-check", "pointage", "relances", "scor-store"})
-# national-check is the CPU-heaviest stage and Python runs it on one core: two processes (four
-# partitions each) measured 12.7k FSE/s against 9.0k for one (docs/decisions.md).
-# pointage likewise: its intake alternates Python and PostgreSQL work; two consumers overlap them
-# (matching 1M FSE + 1M documents: 10.8k/s with one, 15.5k/s with two; docs/decisions.md).
-DEFAULT_REPLICAS = {"national-check": 2, "pointage": 2}
+# Callers import these from here; the state and its decisions live in fseflow.stack_state.
+__all__ = [
+    "BROKER_EXTERNAL",
+    "BROKER_TANSU",
+    "DEFAULT_PORTS",
+    "DEFAULT_REPLICAS",
+    "FAILURES",
+    "SCALABLE",
+    "SERVICE_MODULES",
+    "DownOutcome",
+    "Liveness",
+    "ServiceProcess",
+    "Stack",
+    "StackError",
+    "StackState",
+    "UnknownProcess",
+    "UpOutcome",
+    "default_home",
+    "instance_names",
+    "readiness",
+]
 
-# The broker's kind, kept in the state: what stopping it does to the data.
-BROKER_TANSU = "tansu"  # embedded, memory storage: its topics die with the process
-BROKER_EXTERNAL = "external"  # KAFKA_BOOTSTRAP_SERVERS: not ours to start, stop or wipe
-MEMORY_BROKERS = frozenset({BROKER_TANSU})
 # Where services listen unless METRICS_HOST / GRPC_HOST / CONSOLE_HOST say otherwise (a
 # container sets 0.0.0.0): the embedded stack is reachable from this machine only.
 LOOPBACK = "127.0.0.1"
 BIND_HOST_VARIABLES = ("METRICS_HOST", "GRPC_HOST", "CONSOLE_HOST")
-# The names `up` reports for the two infrastructure processes.
-BROKER = "tansu"
-DATABASE = "postgresql"
-
-
-def instance_names(service: str, replicas: int) -> list[str]:
-    """national-check x3 -> national-check, national-check-2, national-check-3."""
-    return [service if i == 0 else f"{service}-{i + 1}" for i in range(replicas)]
-
-
-class StackError(RuntimeError):
-    pass
-
-
-class UnknownProcess(StackError):
-    pass
-
-
 # What the stack's operations raise with a message for the operator.
 FAILURES = (StackError, PortTaken, postgres.PostgresFailed)
-
-
-def default_home() -> Path:
-    return Path(os.environ.get("FSEFLOW_HOME", Path.home() / ".fseflow"))
-
-
-@dataclass
-class ServiceProcess:
-    pid: int
-    metrics_port: int
-    log: str
-    # The service this process is an instance of ("national-check" for "national-check-2").
-    service: str = ""
-    # Environment given to this process beyond the stack's own (kept for its restarts).
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class StackState:
-    home: str
-    kafka_bootstrap_servers: str
-    database_url: str
-    ingest_address: str
-    embedded_kafka: bool
-    embedded_postgres: bool
-    broker_pid: int | None = None
-    postgres_data: str | None = None
-    postgres_user: str | None = None
-    kafka_client: str = "confluent"
-    services: dict[str, ServiceProcess] = field(default_factory=dict)
-    # The national document store: its address, the development PKI, its two supports, its seal key.
-    scor_address: str = ""
-    certs_dir: str = ""
-    scor_supports: str = ""
-    scor_seal_key_file: str = ""
-    # The pôle's console and decisions API, and the API's bearer token.
-    pointage_url: str = ""
-    pointage_api_token: str = ""
-    # BROKER_TANSU or BROKER_EXTERNAL (a stack.json written before this field: from embedded_kafka).
-    broker_kind: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.broker_kind:
-            self.broker_kind = BROKER_TANSU if self.embedded_kafka else BROKER_EXTERNAL
-
-    @property
-    def broker_keeps_data(self) -> bool:
-        return self.broker_kind not in MEMORY_BROKERS
-
-    def env(self) -> dict[str, str]:
-        """What a client (replay, bench, subscribe, fsck) needs to reach this stack."""
-        values = {
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
-            "DATABASE_URL": self.database_url,
-            "FSEFLOW_INGEST_ADDR": self.ingest_address,
-            "KAFKA_CLIENT": self.kafka_client,
-            "SCOR_ADDR": self.scor_address,
-            "FSEFLOW_CERTS_DIR": self.certs_dir,
-            "SCOR_TLS_CA": str(Path(self.certs_dir) / "ca.crt") if self.certs_dir else "",
-            "SCOR_SUPPORT_DIRS": self.scor_supports,
-            "SCOR_SEAL_KEY_FILE": self.scor_seal_key_file,
-            "POINTAGE_URL": self.pointage_url,
-            "POINTAGE_API_TOKEN": self.pointage_api_token,
-            "TECHNICIAN_CERTS_DIR": str(Path(self.certs_dir) / "technicians") if self.certs_dir else "",
-        }
-        if self.embedded_kafka:
-            values["KAFKA_IDEMPOTENCE"] = "false"
-        return values
-
-    def ports(self) -> dict[str, int]:
-        """Every port of the stack by name (DEFAULT_PORTS' names, instances by their own)."""
-        found = {
-            "kafka": _port_of(self.kafka_bootstrap_servers) if self.embedded_kafka else None,
-            "postgres": _port_of(self.database_url) if self.embedded_postgres else None,
-            "ingest-grpc": _port_of(self.ingest_address),
-            "scor-grpc": _port_of(self.scor_address) if "scor-store" in self.running_services() else None,
-            "pointage-console": _port_of(self.pointage_url),
-        }
-        ports = {name: port for name, port in found.items() if port}
-        ports.update({name: p.metrics_port for name, p in self.services.items()})
-        return ports
-
-    def running_services(self) -> set[str]:
-        return {p.service or name for name, p in self.services.items()}
-
-    def data(self) -> list[str]:
-        """What deleting this stack's data deletes, in words."""
-        found = []
-        if self.embedded_kafka:
-            found.append("the broker's topics (in Tansu's memory)")
-        if self.embedded_postgres and self.postgres_data:
-            found.append(f"the database ({self.postgres_data})")
-        if self.scor_supports:
-            found.append(f"the Scor documents ({Path(self.scor_supports.split(',')[0]).parent})")
-        return found
-
-
-@dataclass(frozen=True)
-class Liveness:
-    """What runs of a recorded stack (an external broker or database counts as running)."""
-
-    broker: bool
-    database: bool
-    processes: dict[str, bool]
-
-    @property
-    def infrastructure(self) -> bool:
-        return self.broker and self.database
-
-
-@dataclass
-class UpOutcome:
-    state: StackState
-    # What this call started: BROKER, DATABASE and instance names, in order.
-    started: list[str]
-    # A new stack (nothing was recorded).
-    fresh: bool
-
-
-@dataclass
-class DownOutcome:
-    stopped: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    # Why data was deleted although not asked (a memory broker), else "".
-    forced_by: str = ""
-
-
-def recovery(state: StackState, live: Liveness) -> list[str]:
-    """What ``up`` starts again on a recorded stack, in order; StackError when it cannot without
-    deleting data (the memory broker died: its topics are gone)."""
-    if state.embedded_kafka and not live.broker and not state.broker_keeps_data:
-        raise StackError(broker_lost_message(state))
-    missing = []
-    if state.embedded_kafka and not live.broker:
-        missing.append(BROKER)  # a durable broker, on its own data
-    if state.embedded_postgres and not live.database:
-        missing.append(DATABASE)
-    return missing + [name for name, alive in live.processes.items() if not alive]
-
-
-def broker_lost_message(state: StackState) -> str:
-    kept = [d for d in state.data() if not d.startswith("the broker's")]
-    external = "" if state.embedded_postgres else f"; the external database {state.database_url} is not ours"
-    return (
-        f"Tansu (the memory broker of the stack in {state.home}, pid {state.broker_pid}) is not "
-        "running: its topics are gone, so the data recorded with them no longer matches. "
-        f"Starting afresh deletes {', '.join(kept) or 'nothing else'}{external}. "
-        "Run `fseflow reset` to delete them and start an empty stack (or `fseflow down` to stop what "
-        "still runs and delete them)."
-    )
-
-
-def requested_instances(services: Iterable[str], replicas: Mapping[str, int] | None) -> list[str]:
-    for name, count in (replicas or {}).items():
-        if count > 1 and name not in SCALABLE:
-            raise StackError(f"{name} runs as one process locally (scalable: {', '.join(sorted(SCALABLE))})")
-    counts = {**DEFAULT_REPLICAS, **(replicas or {})}
-    return [instance for name in services for instance in instance_names(name, counts.get(name, 1))]
 
 
 class Stack:
@@ -339,7 +187,7 @@ class Stack:
         """A stack afresh when none is recorded; else start what is down of the recorded one.
 
         Options given (not None) must agree with a recorded stack: they choose how a stack starts
-        afresh. Raises StackError (PortTaken for a taken port) with what to do.
+        afresh. Raises one of FAILURES, saying what to do (a taken port, a dead memory broker).
         """
         say = _sayer(progress)
         recorded = self.load()
@@ -359,7 +207,7 @@ class Stack:
         asked = None
         if services is not None or replicas is not None:
             asked = requested_instances(services or tuple(SERVICE_MODULES), replicas)
-        _check_agrees(
+        check_agrees(
             recorded,
             kafka_bootstrap_servers=kafka_bootstrap_servers,
             database_url=database_url,
@@ -401,12 +249,16 @@ class Stack:
         timeout: float,
         say: Callable[[str], None],
     ) -> StackState:
-        services = {_service_of(name) for name in instances}
+        services = {service_of(name) for name in instances}
         plan = PortPlan(LOOPBACK, any_free=self.any_free_port, overrides=ports)
         # Every port is chosen before anything starts: a taken one fails at once, naming it.
         kafka_port = plan.claim("kafka") if kafka_bootstrap_servers is None else 0
         postgres_port = plan.claim("postgres") if database_url is None else 0
-        scor_port = plan.claim("scor-grpc") if "scor-store" in services else ports.get("scor-grpc", 50052)
+        scor_port = (
+            plan.claim("scor-grpc")
+            if "scor-store" in services
+            else ports.get("scor-grpc", DEFAULT_PORTS["scor-grpc"])
+        )
         state = StackState(
             home=str(self.home),
             kafka_bootstrap_servers=kafka_bootstrap_servers or "",
@@ -420,7 +272,7 @@ class Stack:
             if "pointage" in services
             else "",
         )
-        metrics_ports = {name: plan.claim(name, _service_of(name)) for name in instances}
+        metrics_ports = {name: plan.claim(name, service_of(name)) for name in instances}
         self.logs.mkdir(parents=True, exist_ok=True)
         try:
             if state.embedded_kafka:
@@ -488,7 +340,7 @@ class Stack:
             raise StackError(
                 f"the database of the stack in {self.home} ({data}) is gone: `fseflow reset` starts afresh"
             )
-        port = _port_of(state.database_url)
+        port = port_of(state.database_url)
         _check_free(port, "postgres", PURPOSES["postgres"])
         postgres.start(data, state.postgres_user, port)
 
@@ -534,7 +386,7 @@ class Stack:
         on its recorded ports and environment (``metrics_port`` for a new one: else chosen as
         ``up`` does)."""
         previous = state.services.get(name)
-        service = previous.service if previous else _service_of(name)
+        service = previous.service if previous else service_of(name)
         module = SERVICE_MODULES[service]
         if previous is not None:
             metrics_port = previous.metrics_port
@@ -552,7 +404,7 @@ class Stack:
             env.setdefault(variable, LOOPBACK)
         ports = {name: metrics_port}
         if name == "ingest":
-            env["GRPC_PORT"] = str(_port_of(state.ingest_address))
+            env["GRPC_PORT"] = str(port_of(state.ingest_address))
             ports["ingest-grpc"] = int(env["GRPC_PORT"])
         if state.certs_dir:
             # Each process presents its own certificate to the document store (mTLS).
@@ -563,12 +415,12 @@ class Stack:
                 SCOR_TLS_KEY=str(certs / f"{service}.key"),
             )
         if service == "scor-store":
-            env["GRPC_PORT"] = str(_port_of(state.scor_address))
+            env["GRPC_PORT"] = str(port_of(state.scor_address))
             if name == "scor-store":
                 ports["scor-grpc"] = int(env["GRPC_PORT"])
         if service == "pointage":
             if name == "pointage" and state.pointage_url:
-                env["CONSOLE_PORT"] = str(_port_of(state.pointage_url))
+                env["CONSOLE_PORT"] = str(port_of(state.pointage_url))
                 ports["pointage-console"] = int(env["CONSOLE_PORT"])
             else:
                 env["CONSOLE_PORT"] = "0"  # one console locally; replicas only work the stream
@@ -702,11 +554,11 @@ class Stack:
         for name, process in state.services.items():
             ports = {"metrics": process.metrics_port}
             if name == "ingest" and state.ingest_address:
-                ports["grpc"] = _port_of(state.ingest_address)
+                ports["grpc"] = port_of(state.ingest_address)
             if name == "scor-store" and state.scor_address:
-                ports["grpc"] = _port_of(state.scor_address)
+                ports["grpc"] = port_of(state.scor_address)
             if name == "pointage" and state.pointage_url:
-                ports["console"] = _port_of(state.pointage_url)
+                ports["console"] = port_of(state.pointage_url)
             alive = live.processes[name]
             processes[name] = {
                 "service": process.service or name,
@@ -738,37 +590,6 @@ class Stack:
         }
 
 
-def _check_agrees(
-    state: StackState,
-    *,
-    kafka_bootstrap_servers: str | None,
-    database_url: str | None,
-    instances: list[str] | None,
-    kafka_client: str | None,
-    ports: dict[str, int] | None,
-) -> None:
-    """Options of ``up`` choose how a stack starts afresh: on a recorded one they must agree."""
-    recorded_ports = state.ports()
-    pairs: list[tuple[str, object, object]] = [
-        ("broker", state.kafka_bootstrap_servers, kafka_bootstrap_servers),
-        ("database", state.database_url, database_url),
-        ("kafka client", state.kafka_client, kafka_client),
-        ("processes", sorted(state.services), None if instances is None else sorted(instances)),
-        *((f"port of {n}", recorded_ports.get(n), p) for n, p in (ports or {}).items()),
-    ]
-    differences = [
-        f"{what}: recorded {recorded}, asked {asked}"
-        for what, recorded, asked in pairs
-        if asked is not None and asked != recorded
-    ]
-    if differences:
-        raise StackError(
-            f"the stack in {state.home} was started otherwise ({'; '.join(differences)}): those "
-            "options apply to a stack starting afresh (`fseflow down`, then `fseflow up ...`; "
-            "`fseflow reset ...` in one go)"
-        )
-
-
 def _sayer(progress: bool) -> Callable[[str], None]:
     def say(message: str) -> None:
         if progress:
@@ -776,15 +597,6 @@ def _sayer(progress: bool) -> Callable[[str], None]:
             sys.stderr.flush()
 
     return say
-
-
-def _port_of(address: str) -> int:
-    """127.0.0.1:9092 / postgresql://u@h:5432/db / http://h:8103 -> the port; 0 if none."""
-    if not address:
-        return 0
-    rest = address.split("://", 1)[-1].split("/", 1)[0]
-    number = rest.rsplit(":", 1)[-1]
-    return int(number) if number.isdigit() else 0
 
 
 def _check_free(port: int, name: str, purpose: str) -> None:
@@ -830,7 +642,7 @@ def _postgres_runs(state: StackState) -> bool:
 
 
 def _service_runs(process: ServiceProcess) -> bool:
-    return _runs(process.pid, SERVICE_MODULES[process.service or _service_of(Path(process.log).stem)])
+    return _runs(process.pid, SERVICE_MODULES[process.service or service_of(Path(process.log).stem)])
 
 
 def _wait_port(port: int, timeout: float, what: str, pid: int | None = None) -> None:
@@ -843,15 +655,6 @@ def _wait_port(port: int, timeout: float, what: str, pid: int | None = None) -> 
             raise StackError(f"{what} exited during start-up")
         time.sleep(0.1)
     raise StackError(f"{what} did not open port {port} within {timeout:.0f}s")
-
-
-def _service_of(instance: str) -> str:
-    if instance in SERVICE_MODULES:
-        return instance
-    base, _, number = instance.rpartition("-")
-    if base in SERVICE_MODULES and number.isdigit():
-        return base
-    raise StackError(f"unknown service {instance!r} (services: {', '.join(SERVICE_MODULES)})")
 
 
 def _reap(pid: int, wait: float) -> None:

@@ -12,14 +12,24 @@ PROTO_FILES := $(shell find proto -name '*.proto' | sort)
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install --quiet 'uv>=0.5'
 
+# Every target that runs something from .venv depends on this stamp, so that it works on a fresh
+# clone (the venv is made first) and after a change of the lock file.
+VENV_READY := $(VENV)/.synced
+LOCK_INPUTS := uv.lock $(wildcard pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml)
+
+$(VENV_READY): $(LOCK_INPUTS) | $(UV)
+	$(UV) sync --all-packages --locked --python python3.11
+	@touch $@
+
 .PHONY: setup
 setup: $(UV) ## Install Python deps (uv workspace, locked) into .venv
 	$(UV) sync --all-packages --locked --python python3.11
+	@touch $(VENV_READY)
 
 .PHONY: browser
 browser: ## Install Debian's chromium for the console's browser test (root or sudo; never a downloaded browser)
@@ -29,7 +39,7 @@ browser: ## Install Debian's chromium for the console's browser test (root or su
 	@chromium --version
 
 .PHONY: proto
-proto: ## Regenerate Python code from proto/ (never edit the generated files)
+proto: $(VENV_READY) ## Regenerate Python code from proto/ (never edit the generated files)
 	rm -rf $(patsubst proto/%,$(PROTO_OUT)/%,$(sort $(dir $(PROTO_FILES))))
 	$(PY) -m grpc_tools.protoc -I proto --python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) \
 	  --grpc_python_out=$(PROTO_OUT) $(PROTO_FILES)
@@ -44,35 +54,35 @@ proto-check: proto ## Fail when the committed generated code is not what proto/ 
 	  (git status --porcelain -- $(PROTO_OUT); echo "untracked generated files: run 'make proto' and commit"; exit 1)
 
 .PHONY: docs
-docs: ## Regenerate the derived docs (docs/topics.md, docs/scenario.schema.json)
+docs: $(VENV_READY) ## Regenerate the derived docs (docs/topics.md, docs/scenario.schema.json)
 	$(FSEFLOW) topics doc > docs/topics.md
 	$(FSEFLOW) scenario schema > docs/scenario.schema.json
 
 .PHONY: lint
-lint: ## ruff (lint + format check) and mypy (strict)
+lint: $(VENV_READY) ## ruff (lint + format check) and mypy (strict)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy libs/fseflow/src services/*/src tests
 
 .PHONY: format
-format: ## Apply ruff fixes and formatting
+format: $(VENV_READY) ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 .PHONY: test-unit
-test-unit: ## Pure, fast tests: domain rules, codec, calendar, validation
+test-unit: $(VENV_READY) ## Pure, fast tests: domain rules, codec, calendar, validation
 	$(VENV)/bin/pytest tests/unit -q
 
 .PHONY: test-integration
-test-integration: ## Each service against the real broker and PostgreSQL (embedded stack)
+test-integration: $(VENV_READY) ## Each service against the real broker and PostgreSQL (embedded stack)
 	$(VENV)/bin/pytest tests/integration -q
 
 .PHONY: test-e2e
-test-e2e: ## Scenario replays through the whole stack, including the kill -9 restart test
+test-e2e: $(VENV_READY) ## Scenario replays through the whole stack, including the kill -9 restart test
 	$(VENV)/bin/pytest tests/e2e -q
 
 .PHONY: test
-test: ## All test tiers: unit, integration, e2e
+test: $(VENV_READY) ## All test tiers: unit, integration, e2e
 	$(VENV)/bin/pytest tests -q
 
 .PHONY: demo
@@ -89,23 +99,23 @@ demo-relances: setup ## Ten months of relances, recoveries and aids (tests/e2e/r
 	@echo "The stack is still running: fseflow subscribe 01-331 --from-beginning, then make down."
 
 .PHONY: bench
-bench: ## Benchmarks with raw baselines: SubmitLot -> classified; the pôle; the relances' day closure
+bench: $(VENV_READY) ## Benchmarks with raw baselines: SubmitLot -> classified; the pôle; the relances' day closure
 	$(FSEFLOW) bench --out bench-results.json
 	$(FSEFLOW) pointage bench --out bench-pointage-results.json
 	$(FSEFLOW) relances bench --out bench-relances-results.json
 
 .PHONY: bench-scor
-bench-scor: ## Scor put/get of 2,000 documents of 200 KB: plain files vs storage engine vs service
+bench-scor: $(VENV_READY) ## Scor put/get of 2,000 documents of 200 KB: plain files vs storage engine vs service
 	$(FSEFLOW) scor bench --out bench-scor-results.json
 
 .PHONY: up
-up: ## Start the embedded stack (Tansu, PostgreSQL, every service) in the background
+up: $(VENV_READY) ## Start the embedded stack (Tansu, PostgreSQL, every service) in the background
 	$(FSEFLOW) up
 
 .PHONY: down
-down: ## Stop the embedded stack
+down: $(VENV_READY) ## Stop the embedded stack
 	$(FSEFLOW) down
 
 .PHONY: status
-status: ## Show the embedded stack's processes, ports and readiness
+status: $(VENV_READY) ## Show the embedded stack's processes, ports and readiness
 	$(FSEFLOW) status

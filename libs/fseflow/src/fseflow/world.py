@@ -13,6 +13,7 @@ from datetime import date
 import asyncpg
 
 from fseflow.db import Conn, migrate
+from fseflow.settings import DEFAULT_WORLD
 
 MIGRATIONS = [
     """
@@ -212,3 +213,32 @@ async def load(
 async def start_day(conn: Conn, world: str) -> date | None:
     value = await conn.fetchval("SELECT start_day FROM world.worlds WHERE world = $1", world)
     return value if isinstance(value, date) else None
+
+
+class UnknownWorld(ValueError):
+    pass
+
+
+async def check_known(database_url: str, world: str) -> None:
+    """UnknownWorld, naming the latest worlds, unless ``world`` was loaded by a replay or received
+    a lot. The default world (what is sent without one) always exists."""
+    if world == DEFAULT_WORLD:
+        return
+    conn = await asyncpg.connect(database_url)
+    try:
+        sources = [
+            f"SELECT world, {at} AS at FROM {table}"
+            for table, at in (("world.worlds", "loaded_at"), ("ingest.lots", "received_at"))
+            if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", table)
+        ]
+        union = " UNION ALL ".join(sources) or "SELECT NULL::text AS world, NULL::timestamptz AS at"
+        if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM ({union}) s WHERE world = $1)", world):
+            return
+        rows = await conn.fetch(f"SELECT world FROM ({union}) s GROUP BY world ORDER BY max(at) DESC LIMIT 5")
+    finally:
+        await conn.close()
+    latest = ", ".join(row["world"] for row in rows) or "none yet"
+    raise UnknownWorld(
+        f"--world {world!r}: this world has never been seen (no replay loaded it, no lot was sent "
+        f"in it); latest worlds: {latest}"
+    )

@@ -9,7 +9,8 @@ from fseflow.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
-    grpc_host: str = "0.0.0.0"  # noqa: S104 - the CTI front door serves the network
+    # Loopback unless set: a container sets GRPC_HOST=0.0.0.0 (the CTI front door serves the network).
+    grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
     metrics_port: int = 9101
     db_pool_max: int = 24

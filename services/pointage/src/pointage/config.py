@@ -12,7 +12,8 @@ from fseflow.settings import DayCloseSettings, ServiceSettings
 class Settings(ServiceSettings, DayCloseSettings):
     metrics_port: int = 9103
     # The technicians' console and the decisions API (0: this replica serves none).
-    console_host: str = "0.0.0.0"  # noqa: S104 - the pôle's console is served to the caisse's network
+    # Loopback unless set: a container sets CONSOLE_HOST=0.0.0.0 (served to the caisse's network).
+    console_host: str = "127.0.0.1"
     console_port: int = 8103
     # The API authenticates each technician by their own token (no shared token, D40); the
     # console's sessions are rows in PostgreSQL, this long (a working day).

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -89,12 +90,21 @@ def account(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """A professional's account: payments, the ledger of each recovery, relances, aids."""
-    data = asyncio.run(read_account(_database_url(), ps_id, world))
+    from fseflow.world import UnknownWorld, check_known
+
+    database_url = _database_url()
+    if world is not None:
+        try:
+            asyncio.run(check_known(database_url, world))
+        except UnknownWorld as exc:
+            err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+    data = asyncio.run(read_account(database_url, ps_id, world))
     if data["world"] is None:
         err.print(f"[red]{ps_id} is in no world")
         raise typer.Exit(1)
     if as_json:
-        out.print_json(json.dumps(data))
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")  # plain: never wrapped when piped
         return
     out.print(f"[bold]{ps_id}[/bold] in world {data['world']}")
     payments = Table(title="Payments")

@@ -12,7 +12,8 @@ from fseflow.settings import ServiceSettings
 
 class Settings(ServiceSettings):
     metrics_port: int = 9104
-    grpc_host: str = "0.0.0.0"  # noqa: S104 - the national server serves the network (mTLS only)
+    # Loopback unless set: a container sets GRPC_HOST=0.0.0.0 (the national server, mTLS only).
+    grpc_host: str = "127.0.0.1"
     grpc_port: int = 50052
     # The server's certificate and the CA that signs every client's (mTLS, R14).
     scor_tls_cert: Path

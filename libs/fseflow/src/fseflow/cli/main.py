@@ -9,10 +9,10 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -48,143 +48,339 @@ def _plugins() -> None:
 
 _plugins()
 
-err = Console(stderr=True)
-out = Console()
+# soft_wrap: lines are never wrapped nor cut (addresses and paths are copied from them).
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 EXIT_INVALID_SCENARIO = 2
 EXIT_INCOMPLETE = 3
+EXIT_REPLAY_FAILED = 4
 
 
-def _stack() -> stack.Stack:
-    return stack.Stack()
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes")
+
+
+def _stack(any_free_port: bool | None = None) -> stack.Stack:
+    """The stack in $FSEFLOW_HOME; FSEFLOW_ANY_FREE_PORT=1 makes one started here take free ports."""
+    return stack.Stack(
+        any_free_port=_flag("FSEFLOW_ANY_FREE_PORT") if any_free_port is None else any_free_port
+    )
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    """The message on stderr (never wrapped, never read as markup), then exit ``code``."""
+    err.print(message, style="red", markup=False, highlight=False)
+    raise typer.Exit(code)
 
 
 @contextlib.contextmanager
 def running_system(*, start_if_missing: bool, quiet: bool = False) -> Iterator[Endpoints]:
-    """The system to talk to; the embedded stack is started (and stopped after) if needed."""
-    found = from_environment(os.environ, _stack())
+    """The system to talk to; the embedded stack is started (and stopped after) if there is none,
+    or its stopped processes started again (and left running) if it is recorded."""
+    embedded = _stack()
+    found = from_environment(os.environ, embedded)
     if found is not None:
+        _warn_stopped(embedded, found)
         yield found
         return
     if not start_if_missing:
-        err.print("[red]No running stack: run `fseflow up`, or set KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL.")
-        raise typer.Exit(1)
-    embedded = _stack()
+        _fail("No running stack: run `fseflow up`, or set KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL.")
     if not quiet:
-        err.print("[dim]No KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL: starting the embedded stack for this run.")
-    state = embedded.up(progress=not quiet)
+        err.print(
+            "[dim]No KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL and no running stack: starting the embedded one."
+        )
     try:
-        yield from_stack(state)
+        outcome = embedded.ensure_up(progress=not quiet)
+    except stack.FAILURES as exc:
+        _fail(str(exc))
+    if not outcome.fresh:
+        err.print(f"started again: {', '.join(outcome.started)}", highlight=False)
+        yield from_stack(outcome.state)
+        return
+    try:
+        yield from_stack(outcome.state)
     finally:
         if not quiet:
             err.print("[dim]Stopping the embedded stack started for this run.")
-        embedded.down(state)
+        embedded.down(outcome.state)
+
+
+def _embedded_state(embedded: stack.Stack, system: Endpoints) -> stack.StackState | None:
+    """The recorded stack when ``system`` is it."""
+    state = embedded.load()
+    if state is None or (state.kafka_bootstrap_servers, state.database_url) != (
+        system.kafka.kafka_bootstrap_servers,
+        system.database_url,
+    ):
+        return None
+    return state
+
+
+def _warn_stopped(embedded: stack.Stack, system: Endpoints) -> None:
+    state = _embedded_state(embedded, system)
+    if state is None:
+        return
+    stopped = [name for name, alive in embedded.liveness(state).processes.items() if not alive]
+    if stopped:
+        err.print(
+            f"[yellow]warning:[/yellow] not running: {', '.join(stopped)} (`fseflow up` starts them again)",
+            highlight=False,
+        )
 
 
 # -- stack ----------------------------------------------------------------------------------------
 
+KafkaClientOption = Annotated[
+    str | None, typer.Option(help="confluent (librdkafka) or aiokafka; default confluent")
+]
+ServiceOption = Annotated[list[str] | None, typer.Option(help="Start only these services")]
+ReplicasOption = Annotated[
+    list[str] | None,
+    typer.Option(help="SERVICE=N processes of a stage, e.g. national-check=2 (default: FSEFLOW_REPLICAS)"),
+]
+PortOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--port",
+        help="NAME=PORT instead of a documented port, e.g. kafka=29092 or national-check-2=9222 "
+        "(default: FSEFLOW_PORTS, comma-separated)",
+    ),
+]
+AnyFreePortOption = Annotated[
+    bool,
+    typer.Option(
+        envvar="FSEFLOW_ANY_FREE_PORT",
+        help="Take free ports the system chooses instead of the documented ones (temporary stacks)",
+    ),
+]
+
 
 @app.command()
 def up(
-    kafka_client: Annotated[str, typer.Option(help="confluent (librdkafka) or aiokafka")] = "confluent",
-    service: Annotated[list[str] | None, typer.Option(help="Start only these services")] = None,
-    replicas: Annotated[
-        list[str] | None, typer.Option(help="SERVICE=N processes of a stage, e.g. national-check=2")
-    ] = None,
+    kafka_client: KafkaClientOption = None,
+    service: ServiceOption = None,
+    replicas: ReplicasOption = None,
+    port: PortOption = None,
+    any_free_port: AnyFreePortOption = False,
 ) -> None:
-    """Start the embedded stack (Tansu, PostgreSQL, every service) and wait until it is ready.
+    """Start the embedded stack (Tansu, PostgreSQL, every service), or what is down of it, and wait
+    until it is ready.
 
+    On a recorded stack whose broker and database run, only the stopped processes start again,
+    on the same ports and data; with everything running, it says so. It never deletes data: if
+    Tansu (memory only) has died, it says what `fseflow reset` would delete and exits 1.
     With KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL set, start only the services, against those.
     """
-    names = tuple(service or stack.SERVICE_MODULES)
-    unknown = [n for n in names if n not in stack.SERVICE_MODULES]
+    _bring_up(kafka_client, service, replicas, port, any_free_port, reset=False)
+
+
+@app.command()
+def reset(
+    kafka_client: KafkaClientOption = None,
+    service: ServiceOption = None,
+    replicas: ReplicasOption = None,
+    port: PortOption = None,
+    any_free_port: AnyFreePortOption = False,
+) -> None:
+    """Stop the embedded stack, delete its data (saying what) and start an empty one afresh."""
+    _bring_up(kafka_client, service, replicas, port, any_free_port, reset=True)
+
+
+def _bring_up(
+    kafka_client: str | None,
+    service: list[str] | None,
+    replicas: list[str] | None,
+    port: list[str] | None,
+    any_free_port: bool,
+    *,
+    reset: bool,
+) -> None:
+    unknown = [n for n in service or () if n not in stack.SERVICE_MODULES]
     if unknown:
-        err.print(f"[red]unknown service(s): {', '.join(unknown)}")
-        raise typer.Exit(2)
+        _fail(
+            f"--service: unknown service(s) {', '.join(unknown)}; "
+            f"services: {', '.join(stack.SERVICE_MODULES)}",
+            2,
+        )
+    if kafka_client not in (None, "confluent", "aiokafka"):
+        _fail(f"--kafka-client {kafka_client!r}: expected confluent or aiokafka", 2)
     counts = _replicas(replicas)
-    embedded = _stack()
-    if embedded.running() is not None:
-        err.print("The stack is already running (`fseflow status`); `fseflow down` first to restart it.")
-        raise typer.Exit(0)
+    ports = _ports(port)
+    embedded = _stack(any_free_port)
+    if reset:
+        if embedded.load() is None:
+            err.print("No stack recorded: nothing to delete.")
+        else:
+            _say_down(embedded.down(wipe=True))
     started = time.perf_counter()
-    state = embedded.up(
-        kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
-        database_url=os.environ.get("DATABASE_URL") or None,
-        services=names,
-        replicas=counts,
-        kafka_client=kafka_client,
-        progress=True,
-    )
-    err.print(f"[green]ready in {time.perf_counter() - started:.1f}s[/green]; logs in {embedded.logs}")
-    _print_status(state)
+    try:
+        outcome = embedded.ensure_up(
+            kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            database_url=os.environ.get("DATABASE_URL") or None,
+            services=tuple(service) if service else None,
+            replicas=counts,
+            kafka_client=kafka_client,
+            ports=ports,
+            progress=True,
+        )
+    except stack.FAILURES as exc:
+        _fail(str(exc))
+    took = f"{time.perf_counter() - started:.1f}s"
+    if outcome.fresh:
+        err.print(f"[green]ready in {took}[/green]; logs in {embedded.logs}", highlight=False)
+    elif outcome.started:
+        err.print(f"[green]started again: {', '.join(outcome.started)}; ready in {took}", highlight=False)
+    else:
+        err.print("[green]everything is already running[/green] (nothing to start)", highlight=False)
+    _print_status(embedded.status(outcome.state))
 
 
-def _replicas(values: list[str] | None) -> dict[str, int]:
-    """["national-check=2"] -> {"national-check": 2}; FSEFLOW_REPLICAS holds the default."""
+def _replicas(values: list[str] | None) -> dict[str, int] | None:
+    """["national-check=2"] -> {"national-check": 2}; FSEFLOW_REPLICAS holds the default; None
+    when neither says anything."""
     text = values or [v for v in os.environ.get("FSEFLOW_REPLICAS", "").split(",") if v]
+    if not text:
+        return None
     counts: dict[str, int] = {}
     for item in text:
         name, _, number = item.partition("=")
         if name not in stack.SCALABLE or not number.isdigit() or int(number) < 1:
-            err.print(
-                f"[red]--replicas {item!r}: expected SERVICE=N with SERVICE in {sorted(stack.SCALABLE)}"
-            )
-            raise typer.Exit(2)
+            _fail(f"--replicas {item!r}: expected SERVICE=N with SERVICE in {sorted(stack.SCALABLE)}", 2)
         counts[name] = int(number)
     return counts
 
 
+def _ports(values: list[str] | None) -> dict[str, int] | None:
+    """["kafka=29092"] -> {"kafka": 29092}; FSEFLOW_PORTS holds the default; None when unset."""
+    from fseflow.stack_ports import DEFAULT_PORTS, parse_overrides
+
+    text = values or [v for v in os.environ.get("FSEFLOW_PORTS", "").split(",") if v]
+    if not text:
+        return None
+    replicas = {f"{s}-{n}" for s in stack.SCALABLE for n in range(2, 10)}
+    try:
+        return parse_overrides(text, {*DEFAULT_PORTS, *replicas})
+    except ValueError as exc:
+        _fail(str(exc), 2)
+
+
 @app.command()
-def down() -> None:
-    """Stop the embedded stack (services first, gracefully)."""
+def down(
+    wipe: Annotated[
+        bool, typer.Option(help="Also delete the data (database, Scor documents, broker data)")
+    ] = False,
+) -> None:
+    """Stop the embedded stack (services first, gracefully).
+
+    Tansu keeps its topics in memory only: stopping it loses them, so the database and the Scor
+    documents are deleted with them (and this says so), --wipe or not. On a durable broker the
+    data stays for the next `fseflow up` unless --wipe.
+    """
     embedded = _stack()
     if embedded.load() is None:
         err.print("Nothing to stop.")
         return
-    embedded.down()
-    err.print("stopped")
+    _say_down(embedded.down(wipe=wipe))
 
 
-def _print_status(state: stack.StackState) -> None:
-    table = Table(title=f"fseflow stack ({state.home})")
-    for column in ("component", "pid", "alive", "ready", "address"):
-        table.add_column(column)
-    if state.embedded_kafka:
-        table.add_row(
-            "tansu",
-            str(state.broker_pid),
-            str(stack._alive(state.broker_pid)),
-            "-",
-            state.kafka_bootstrap_servers,
-        )
+def _say_down(outcome: stack.DownOutcome) -> None:
+    err.print(f"stopped: {', '.join(outcome.stopped) or 'nothing was running'}", highlight=False)
+    if outcome.deleted:
+        why = f" ({outcome.forced_by})" if outcome.forced_by else ""
+        err.print(f"deleted: {'; '.join(outcome.deleted)}{why}", highlight=False, markup=False)
     else:
-        table.add_row("kafka (external)", "-", "-", "-", state.kafka_bootstrap_servers)
-    table.add_row(
-        "postgresql" + ("" if state.embedded_postgres else " (external)"),
-        "-",
-        "-",
-        "-",
-        state.database_url,
-    )
-    for name, service in state.services.items():
-        ready = stack.readiness(service.metrics_port)
-        address = f"metrics :{service.metrics_port}"
-        if name == "ingest":
-            address += f", gRPC {state.ingest_address}"
-        if name == "pointage" and state.pointage_url:
-            address += f", console {state.pointage_url}/console"
-        table.add_row(name, str(service.pid), str(stack._alive(service.pid)), str(ready is True), address)
-    out.print(table)
+        err.print("the data is kept for the next `fseflow up` (`fseflow down --wipe` deletes it)")
 
 
 @app.command()
-def status() -> None:
-    """Show the embedded stack's processes, readiness and addresses."""
-    state = _stack().load()
+def restart(
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="SERVICE", help="An instance (national-check-2) or a service (all its instances)"
+        ),
+    ],
+    grace: Annotated[float, typer.Option(help="Seconds to finish work in flight before SIGKILL")] = 30.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for /readyz")] = 90.0,
+) -> None:
+    """Restart one process, or every process of a service: SIGTERM (graceful, bounded), start again
+    on the same ports and environment, wait until ready."""
+    embedded = _stack()
+    state = embedded.load()
+    before = {n: p.pid for n, p in state.services.items()} if state else {}
+    started = time.perf_counter()
+    try:
+        state, names = embedded.restart(name, grace=grace, timeout=timeout)
+    except stack.UnknownProcess as exc:
+        _fail(str(exc), 2)
+    except stack.FAILURES as exc:
+        _fail(str(exc))
+    pids = ", ".join(f"{n} pid {before.get(n)} -> {state.services[n].pid}" for n in names)
+    err.print(
+        f"[green]restarted[/green] {pids}; ready in {time.perf_counter() - started:.1f}s", highlight=False
+    )
+
+
+def _print_status(document: dict[str, Any]) -> None:
+    """Addresses as plain lines (never cut or wrapped: they are copied), processes in a table."""
+    broker, database = document["broker"], document["database"]
+
+    def line(label: str, text: str) -> None:
+        out.print(f"{label:<11} {text}", soft_wrap=True, highlight=False, markup=False)
+
+    line("stack", document["home"])
+    memory = "" if broker["keeps_data"] else ", memory only"
+    line(
+        "broker",
+        f"{broker['bootstrap']} ({broker['kind']}{memory}"
+        + (
+            f", pid {broker['pid']}, {'running' if broker['alive'] else 'NOT RUNNING'})"
+            if broker["pid"]
+            else ")"
+        ),
+    )
+    where = f"embedded, {database['data']}" if database["embedded"] else "external"
+    line("database", f"{database['url']} ({where}{'' if database['alive'] else ', NOT RUNNING'})")
+    if document["ingest_address"]:
+        line("ingest", f"gRPC {document['ingest_address']}")
+    if document["scor_address"] and "scor-store" in document["processes"]:
+        line("scor-store", f"gRPC (mTLS) {document['scor_address']}")
+    if document["console_url"]:
+        line("console", document["console_url"])
+    table = Table()
+    for column in ("process", "pid", "running", "ready", "ports"):
+        table.add_column(column, no_wrap=column != "ports")
+    for name, process in document["processes"].items():
+        ports = ", ".join(f"{kind} {number}" for kind, number in process["ports"].items())
+        ready = "yes" if process["ready"] is True else "no"
+        table.add_row(name, str(process["pid"]), "yes" if process["alive"] else "NO", ready, ports)
+    out.print(table)
+    for name, process in document["processes"].items():
+        if process["alive"] and process["ready"] is not True:
+            line(f"{name}:", f"not ready: {process['ready']}")
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable: one JSON document")] = False,
+) -> None:
+    """Show the embedded stack: broker, database, addresses, and each process's pid, ports and
+    readiness (--json: the same, machine-readable)."""
+    embedded = _stack()
+    state = embedded.load()
     if state is None:
-        err.print("No stack (run `fseflow up`).")
-        raise typer.Exit(1)
-    _print_status(state)
+        _fail("No stack (run `fseflow up`).")
+    document = embedded.status(state)
+    if as_json:
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        _print_status(document)
+
+
+def shell_exports(values: dict[str, str]) -> str:
+    """``export K=V`` lines, each value quoted for a POSIX shell."""
+    return "".join(f"export {key}={shlex.quote(value)}\n" for key, value in values.items())
 
 
 @app.command()
@@ -192,10 +388,9 @@ def env() -> None:
     """Print the environment that points clients at the running stack (eval "$(fseflow env)")."""
     state = _stack().running()
     if state is None:
-        err.print("No running stack.")
-        raise typer.Exit(1)
-    for key, value in state.env().items():
-        out.print(f"export {key}={shlex.quote(value)}", highlight=False)
+        _fail("No running stack.")
+    # Plain writes: a rich console would wrap long values at 80 columns when not on a terminal.
+    sys.stdout.write(shell_exports(state.env()))
 
 
 @app.command()
@@ -272,11 +467,14 @@ def clock_close(
     from fseflow.business_clock import day_closed_record
     from fseflow.kafka.factory import KafkaFactory
 
-    closed = calendar.parse_day(day)
+    try:
+        closed = calendar.parse_day(day)
+    except ValueError as exc:
+        _fail(f"--day: {exc}", 2)
     if not calendar.is_business_day(closed):
-        err.print(f"[red]{day} is not a business day")
-        raise typer.Exit(2)
+        _fail(f"--day: {day} is not a business day", 2)
     with running_system(start_if_missing=False) as system:
+        _check_world(system, world)
 
         async def _close() -> None:
             kafka = KafkaFactory(system.kafka, "fseflow-clock")
@@ -289,6 +487,18 @@ def clock_close(
 
         asyncio.run(_close())
     err.print(f"closed {day} for world {world}")
+
+
+def _check_world(system: Endpoints, world: str | None) -> None:
+    """Exit 2 naming the latest worlds when ``world`` was never seen."""
+    from fseflow.world import UnknownWorld, check_known
+
+    if world is None:
+        return
+    try:
+        asyncio.run(check_known(system.database_url, world))
+    except UnknownWorld as exc:
+        _fail(str(exc), 2)
 
 
 # -- scenarios and replay -------------------------------------------------------------------------
@@ -324,7 +534,11 @@ def scenario_validate(path: Path) -> None:
     err.print(f"{path}: valid ({len(scenario.events)} events)")
 
 
-def replay_with_progress(scenario: Any, system: Endpoints, *, show: bool) -> tuple[dict[str, Any], Any]:
+def replay_with_progress(
+    scenario: Any, system: Endpoints, *, show: bool, day_timeout: float = 180.0
+) -> tuple[dict[str, Any], Any]:
+    """Replay with a progress bar; on failure (stack gone, timeout, unreachable service) one line
+    on stderr and exit EXIT_REPLAY_FAILED."""
     from fseflow.replay.driver import Replay
 
     with Progress(
@@ -349,9 +563,66 @@ def replay_with_progress(scenario: Any, system: Endpoints, *, show: bool) -> tup
                 ),
             )
 
-        replay = Replay(scenario, system, progress=on_progress)
-        results = asyncio.run(replay.run())
+        replay = Replay(scenario, system, progress=on_progress, day_timeout=day_timeout)
+        embedded = _stack()
+        state = _embedded_state(embedded, system)
+        watch = (lambda: embedded.gone(state)) if state is not None else None
+        try:
+            results = asyncio.run(_run_watched(replay, watch))
+        except _replay_failures() as exc:
+            bar.stop()
+            _fail(f"replay failed: {_one_line(exc)}", EXIT_REPLAY_FAILED)
     return results, replay
+
+
+async def _run_watched(replay: Any, watch: Callable[[], str | None] | None) -> dict[str, Any]:
+    """``replay.run()``; with ``watch``, cancelled within a second once it names why the stack
+    can no longer be used (stopped, its broker or database gone)."""
+    from fseflow.replay.driver import ReplayFailed
+
+    task: asyncio.Task[dict[str, Any]] = asyncio.ensure_future(replay.run())
+    while watch is not None:
+        done, _ = await asyncio.wait({task}, timeout=1.0)
+        if done:
+            break
+        reason = watch()
+        if reason is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 30)  # its clean-up: connections, consumer
+            raise ReplayFailed(f"the stack went away mid-run: {reason}")
+    return await task
+
+
+def _replay_failures() -> tuple[type[BaseException], ...]:
+    import aiohttp
+    import asyncpg
+    import grpc
+    from confluent_kafka import KafkaException
+
+    from fseflow.replay.driver import ReplayFailed
+
+    return (
+        ReplayFailed,
+        TimeoutError,
+        OSError,
+        grpc.RpcError,
+        aiohttp.ClientError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        KafkaException,
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    import grpc
+
+    if isinstance(exc, grpc.aio.AioRpcError):
+        return f"ingest answered {exc.code().name}: {exc.details()}"
+    text = " ".join(str(exc).split())
+    from fseflow.replay.driver import ReplayFailed
+
+    return text if isinstance(exc, ReplayFailed) else f"{type(exc).__name__}: {text or 'no detail'}"
 
 
 def _write_results(results: dict[str, Any], out_path: Path) -> None:
@@ -364,15 +635,19 @@ def replay(
     scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO")],
     out_path: Annotated[Path, typer.Option("--out", help="Results file to write")],
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
+    day_timeout: Annotated[
+        float, typer.Option(help="Seconds a business day may take through every stage before giving up")
+    ] = 180.0,
 ) -> None:
     """Replay a scenario through the services and write the results file (the replay contract).
 
     Starts the embedded stack when KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL are not set (and stops
-    it after). Exit 2 on an invalid scenario (nothing is sent), 3 if an FSE got no verdict.
+    it after). Exit 2 on an invalid scenario (nothing is sent), 3 if an FSE got no verdict, 4 if
+    the replay could not finish (stack gone, timeout, a service unreachable).
     """
     scenario = _load_or_exit(scenario_path)
     with running_system(start_if_missing=True, quiet=quiet) as system:
-        results, run = replay_with_progress(scenario, system, show=not quiet)
+        results, run = replay_with_progress(scenario, system, show=not quiet, day_timeout=day_timeout)
     _write_results(results, out_path)
     err.print(
         f"{results['totals']['fse']} FSE replayed in {run.elapsed_s:.1f}s; results in {out_path}",
@@ -419,6 +694,7 @@ def subscribe(
         err.print(f"[red]{exc}: kinds are {', '.join(topics.CAISSE_KINDS)}")
         raise typer.Exit(2) from None
     with running_system(start_if_missing=False) as system:
+        _check_world(system, world)
         kafka = KafkaFactory(system.kafka, f"fseflow-subscribe-{organism}")
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(

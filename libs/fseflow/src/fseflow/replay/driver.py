@@ -88,6 +88,10 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+class ReplayFailed(RuntimeError):
+    """A replay that could not finish, with one line saying why and where to look."""
+
+
 def coefficient_text(value: float | int) -> str:
     """4 -> "4", 1.5 -> "1.5", 4.0 -> "4": the coefficient as a professional types it."""
     return format(Decimal(str(value)).normalize(), "f")
@@ -296,7 +300,13 @@ class Replay:
         await collector.start()
         await producer.start()
         try:
-            await asyncio.wait_for(channel.channel_ready(), 30)
+            try:
+                await asyncio.wait_for(channel.channel_ready(), 30)
+            except TimeoutError:
+                raise ReplayFailed(
+                    f"ingest ({self.endpoints.ingest_address}) did not answer within 30s: is it running "
+                    "(`fseflow status`)?"
+                ) from None
             await self._play(LotIngestServiceStub(channel), pole, producer, kafka, collector)
         finally:
             await pole.close()
@@ -347,7 +357,7 @@ class Replay:
                 lots_sent += 1
                 fse_sent += len(lot["fse"])
             await producer.send([day_closed_record(clock_topic, self.world, day)])
-            await collector.wait_day(day.isoformat(), self.outputs, self.day_timeout)
+            await self._wait_day(collector, kafka, day)
             if self.progress is not None:
                 self.progress(
                     Progress(
@@ -359,6 +369,23 @@ class Replay:
                         len(collector.topic(FSE_CLASSIFIED).messages),
                     )
                 )
+
+    async def _wait_day(self, collector: Collector, kafka: KafkaFactory, day: date) -> None:
+        try:
+            await collector.wait_day(day.isoformat(), self.outputs, self.day_timeout)
+        except TimeoutError as exc:
+            still_open = [
+                kafka.names(spec)
+                for spec in self.outputs
+                if not collector.day_complete(day.isoformat(), [spec])
+            ]
+            shown = ", ".join(still_open[:3]) + (
+                f" and {len(still_open) - 3} more" if len(still_open) > 3 else ""
+            )
+            raise ReplayFailed(
+                f"timed out: day {day} did not go through every stage within {self.day_timeout:g}s "
+                f"(still open on {shown}); see `fseflow status` and the services' logs"
+            ) from exc
 
     async def _decide(self, pole: PoleClient, decision: dict[str, Any], day: date) -> None:
         """A technician's decision, through the pôle's API, on the (business) day of the event:

@@ -1,0 +1,91 @@
+"""The command line's stack commands where no stack is needed: shell exports, bad days, a replay
+whose stack goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from fseflow.cli.main import _run_watched, app, shell_exports
+from fseflow.replay.driver import ReplayFailed
+
+
+def test_env_exports_survive_eval_in_bash_whatever_the_values() -> None:
+    values = {
+        "DATABASE_URL": "postgresql://postgres@127.0.0.1:15432/fseflow",
+        "ODD": 'it\'s a "quoted" $HOME `date` value; with spaces\tand a tab',
+        "LONG": "x" * 300,
+        "EMPTY": "",
+    }
+    script = shell_exports(values)
+    assert all(line.startswith("export ") for line in script.splitlines())
+    assert len(script.splitlines()) == len(values)  # one line each, never wrapped
+    printed = subprocess.run(
+        ["bash", "-c", 'eval "$(cat)" && printf "%s\\0" "$DATABASE_URL" "$ODD" "$LONG" "$EMPTY"'],
+        input=script,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    ).stdout
+    assert printed.split("\0")[:-1] == list(values.values())
+
+
+def test_clock_close_names_the_day_option_for_an_impossible_date(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["clock", "close", "--day", "2026-02-30"], env={"FSEFLOW_HOME": str(tmp_path)}
+    )
+    assert result.exit_code == 2
+    assert "--day: '2026-02-30' is not a date (YYYY-MM-DD)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_status_without_a_stack_says_so(tmp_path: Path) -> None:
+    for arguments in (["status"], ["status", "--json"], ["restart", "ingest"], ["env"]):
+        result = CliRunner().invoke(app, arguments, env={"FSEFLOW_HOME": str(tmp_path)})
+        assert result.exit_code == 1, arguments
+        assert "stack" in result.output.lower()
+
+
+class _EndlessReplay:
+    """A replay that never finishes on its own, and records that its clean-up ran."""
+
+    def __init__(self) -> None:
+        self.cleaned_up = False
+
+    async def run(self) -> dict[str, Any]:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.cleaned_up = True
+        raise AssertionError("unreachable")
+
+
+def test_a_replay_whose_stack_goes_away_ends_within_seconds_with_the_reason() -> None:
+    replay = _EndlessReplay()
+    checks: list[float] = []
+
+    def watch() -> str | None:
+        checks.append(time.monotonic())
+        return "Tansu (pid 42) stopped" if len(checks) >= 2 else None
+
+    started = time.monotonic()
+    with pytest.raises(ReplayFailed, match=r"the stack went away mid-run: Tansu \(pid 42\) stopped"):
+        asyncio.run(_run_watched(replay, watch))
+    assert replay.cleaned_up
+    assert time.monotonic() - started < 5
+
+
+def test_a_replay_that_finishes_is_returned_as_it_is() -> None:
+    class Quick:
+        async def run(self) -> dict[str, Any]:
+            return {"world": "w"}
+
+    assert asyncio.run(_run_watched(Quick(), lambda: None)) == {"world": "w"}
+    assert asyncio.run(_run_watched(Quick(), None)) == {"world": "w"}

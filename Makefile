@@ -104,6 +104,10 @@ bench: $(VENV_READY) ## Benchmarks with raw baselines: SubmitLot -> classified; 
 	$(FSEFLOW) pointage bench --out bench-pointage-results.json
 	$(FSEFLOW) relances bench --out bench-relances-results.json
 
+.PHONY: chaos
+chaos: $(VENV_READY) ## 10 rounds of a 20,000-FSE replay while processes are SIGKILLed and restarted; each round must equal the undisturbed run
+	$(FSEFLOW) chaos --rounds 10 --kills 3 --fse 20000 --days 20 --out chaos-report.json
+
 .PHONY: bench-scor
 bench-scor: $(VENV_READY) ## Scor put/get of 2,000 documents of 200 KB: plain files vs storage engine vs service
 	$(FSEFLOW) scor bench --out bench-scor-results.json

@@ -47,7 +47,7 @@ class RunningStack:
 
     def restart(self, names: list[str], extra_env: dict[str, str] | None = None) -> None:
         """Restart processes one at a time, each ready before the next stops: Tansu wedges a
-        consumer group whose leader leaves while it rebalances (docs/decisions.md D49)."""
+        consumer group whose leader leaves while it rebalances (docs/decisions.md D33, D49)."""
         for name in names:
             self.stack.stop_service(self.state, name)
             self.stack.start_service(self.state, name, extra_env)

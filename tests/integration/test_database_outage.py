@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shlex
-import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from fseflow import stack_postgres
 from fseflow.codec import encode, event_id
 from fseflow.cti.v1.classification_pb2 import FseClassified
-from fseflow.stack import _pg_bin_dir, readiness
+from fseflow.stack import readiness
 from fseflow.topics import FSE_CLASSIFIED, FSE_RECEIVED
 from tests.conftest import RunningStack
 from tests.integration.helpers import NIR, START, close_day, new_world, reading
@@ -23,25 +23,12 @@ from tests.integration.test_national_check import publish, received
 pytestmark = pytest.mark.integration
 
 
-def _pg_ctl(running: RunningStack, *args: str) -> None:
+def _database(running: RunningStack) -> tuple[Path, str | None, int]:
     state = running.state
     assert state.postgres_data is not None
-    subprocess.run(
-        [str(_pg_bin_dir(state.postgres_user) / "pg_ctl"), "-D", state.postgres_data, *args],
-        check=True,
-        capture_output=True,
-        user=state.postgres_user,
-    )
-
-
-def _server_options(running: RunningStack) -> str:
-    """The options the server runs with (postmaster.opts), to start it again the same way."""
-    assert running.state.postgres_data is not None
-    words = shlex.split((Path(running.state.postgres_data) / "postmaster.opts").read_text())
-    # Without the binary and -D, which pg_ctl gives itself.
-    options = words[1:]
-    at = options.index("-D")
-    return shlex.join(options[:at] + options[at + 2 :])
+    port = urlsplit(state.database_url).port
+    assert port is not None
+    return Path(state.postgres_data), state.postgres_user, port
 
 
 def _failures(running: RunningStack, names: list[str]) -> float:
@@ -62,7 +49,7 @@ async def test_a_database_outage_makes_the_stage_not_ready_then_nothing_is_lost(
     world = await new_world(running)
     checkers = running.instances("national-check")
     failures_before = _failures(running, checkers)
-    options = _server_options(running)
+    data, user, port = _database(running)
     topic = running.kafka().names(FSE_RECEIVED)
     records = [
         encode(
@@ -75,7 +62,7 @@ async def test_a_database_outage_makes_the_stage_not_ready_then_nothing_is_lost(
         for i in range(3)
     ]
     async with reading(running, world, FSE_CLASSIFIED) as seen:
-        await asyncio.to_thread(_pg_ctl, running, "stop", "-m", "fast", "-w")
+        await asyncio.to_thread(stack_postgres.stop, data, user)
         try:
             await publish(running, records)
             reasons: dict[str, object] = {}
@@ -88,8 +75,7 @@ async def test_a_database_outage_makes_the_stage_not_ready_then_nothing_is_lost(
             assert _failures(running, checkers) > failures_before
             assert not seen.topic(FSE_CLASSIFIED).messages  # nothing classified without the database
         finally:
-            log = str(Path(running.state.postgres_data or "") / "postgres.log")
-            await asyncio.to_thread(_pg_ctl, running, "start", "-w", "-t", "60", "-l", log, "-o", options)
+            await asyncio.to_thread(stack_postgres.start, data, user, port)
         await close_day(running, world, START)
         await seen.wait_day("2026-03-02", [FSE_CLASSIFIED], 120)
     classified = {m.fse_id for m in seen.topic(FSE_CLASSIFIED).messages if isinstance(m, FseClassified)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -77,11 +78,29 @@ def is_free(host: str, port: int) -> bool:
         return True
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def any_free_port(host: str) -> int:
+    """A free port below the kernel's ephemeral range: a port the kernel hands out to outgoing
+    connections could be taken by one of them while its service restarts (seen: ingest's ops
+    port, held by a client's connection, after a kill -9)."""
+    low, _high = _ephemeral_range()
+    first = 20000 if low > 21000 else 1024
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(first, low)
+        if is_free(host, port):
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
+        chosen: int = s.getsockname()[1]
+        return chosen
 
 
 class PortPlan:

@@ -56,6 +56,8 @@ T = TypeVar("T")
 
 # After this long without the broker's acknowledgement of a batch, the stage says so.
 ACK_WARN_S = 15.0
+# A rebalance normally completes within a session timeout or two.
+REJOIN_WARN_S = 60.0
 
 
 @dataclass
@@ -126,6 +128,12 @@ class StreamProcessor:
     def readiness(self) -> str | None:
         if not self.ever_assigned:
             return f"{self.stage}: waiting to join its consumer group"
+        rejoining = self.consumer.rejoining_for()
+        if rejoining is not None and rejoining > REJOIN_WARN_S:
+            return (
+                f"{self.stage}: its consumer group has been rebalancing for {rejoining:.0f}s "
+                "(on Tansu, a group whose leader left mid-rebalance never recovers: D49)"
+            )
         if self._failing is not None:
             since, attempts, error = self._failing
             return (

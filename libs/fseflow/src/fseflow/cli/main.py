@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fseflow import calendar, stack, topics
+from fseflow.cli.chaos import chaos
 from fseflow.endpoints import Endpoints, from_environment, from_stack
 
 app = typer.Typer(
@@ -830,6 +831,8 @@ def bench(
     out_path.write_text(json.dumps(figures, indent=2) + "\n")
     err.print(f"figures written to {out_path}")
 
+
+app.command()(chaos)
 
 if __name__ == "__main__":
     app()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
@@ -102,11 +103,13 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         gone = {TopicPartition(tp.topic, tp.partition) for tp in revoked}
+        self._owner._revoked_at = time.monotonic()
         self._owner._continuity.forget(gone)
         self._owner._assignment = self._owner._assignment - gone
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         self._owner._assignment = frozenset(TopicPartition(tp.topic, tp.partition) for tp in assigned)
+        self._owner._revoked_at = None
         self._owner._continuity.forget(self._owner._assignment)
         self._owner._joined = True  # even with nothing assigned: a spare member is a ready one
         log.info("partitions assigned: %s", sorted(self._owner._assignment))
@@ -123,6 +126,7 @@ class AiokafkaConsumer:
         self._assignment: frozenset[TopicPartition] = frozenset()
         self._joined = False
         self._continuity = OffsetContinuity(str(config.get("client_id", "")))
+        self._revoked_at: float | None = None
 
     async def start(self) -> None:
         if self._assign_from is None:
@@ -192,6 +196,9 @@ class AiokafkaConsumer:
 
     def has_joined(self) -> bool:
         return self._joined
+
+    def rejoining_for(self) -> float | None:
+        return None if self._revoked_at is None else time.monotonic() - self._revoked_at
 
     def high_watermark(self, tp: TopicPartition) -> int | None:
         if self._consumer is None:

@@ -80,6 +80,10 @@ class Consumer(Protocol):
     def high_watermark(self, tp: TopicPartition) -> int | None:
         """High-water mark from the last fetch response (ListOffsets is wrong on Tansu)."""
 
+    def rejoining_for(self) -> float | None:
+        """Seconds since the group took this member's partitions back without giving it a new
+        share yet (a rebalance in progress), else None."""
+
 
 def next_offsets(records: Iterable[InRecord]) -> dict[TopicPartition, int]:
     """Offsets to commit after processing ``records``: last offset + 1 per partition."""

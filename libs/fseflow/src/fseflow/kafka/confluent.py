@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -162,6 +163,7 @@ class ConfluentConsumer:
         self._joined = False
         self._watermarks: dict[TopicPartition, int] = {}
         self._continuity = OffsetContinuity(str(config.get("client.id", "")))
+        self._revoked_at: float | None = None
 
     async def start(self) -> None:
         await self._run(self._start)
@@ -191,12 +193,14 @@ class ConfluentConsumer:
     def _on_assign(self, _consumer: Any, partitions: list[Any]) -> None:
         self._joined = True  # even with nothing assigned: a spare member is a ready one
         assigned = {TopicPartition(p.topic, p.partition) for p in partitions}
+        self._revoked_at = None
         self._continuity.forget(assigned)
         self._assignment = self._assignment | assigned
         log.info("partitions assigned: %s", sorted((p.topic, p.partition) for p in partitions))
 
     def _on_revoke(self, _consumer: Any, partitions: list[Any]) -> None:
         revoked = {TopicPartition(p.topic, p.partition) for p in partitions}
+        self._revoked_at = time.monotonic()
         self._continuity.forget(revoked)
         self._assignment = self._assignment - revoked
         log.info("partitions revoked: %s", sorted(revoked))
@@ -268,3 +272,6 @@ class ConfluentConsumer:
 
     def high_watermark(self, tp: TopicPartition) -> int | None:
         return self._watermarks.get(tp)
+
+    def rejoining_for(self) -> float | None:
+        return None if self._revoked_at is None else time.monotonic() - self._revoked_at

@@ -35,11 +35,15 @@ from ingest.adapters.kafka import LotPublisher
 from ingest.adapters.postgres import LotStore, ProfessionalRef
 from ingest.adapters.scor_client import ScorClient
 from ingest.domain import arl as arl_text
+from ingest.domain.limits import MAX_RECORD_BYTES
+from ingest.domain.request_bounds import Violation, describe, lot_violations, submission_violations
 from ingest.domain.validation import (
     LOT_DUPLICATE,
     ORGANISM_UNROUTABLE,
     PS_UNKNOWN,
     LotProblem,
+    bounded,
+    is_world,
     validate_attachments,
     validate_lot,
 )
@@ -53,6 +57,26 @@ class NoOpenDay(RuntimeError):
 
 class InvalidSubmission(ValueError):
     """A document submission that cannot be taken: the message names the fields."""
+
+
+class OutOfBounds(ValueError):
+    """A request over the API's documented limits (domain/limits.py): INVALID_ARGUMENT."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        super().__init__(describe(violations))
+        self.violations = violations
+
+
+class RecordTooLarge(RuntimeError):
+    """A record over the broker's limit: the request is too large to publish (RESOURCE_EXHAUSTED)."""
+
+
+def check_record_sizes(records: list[OutRecord]) -> None:
+    for record in records:
+        headers = sum(len(name) + len(value) for name, value in record.headers or ())
+        size = len(record.value) + len(record.key or b"") + headers
+        if size > MAX_RECORD_BYTES:
+            raise RecordTooLarge(f"a {record.topic} record of {size} bytes, over {MAX_RECORD_BYTES}")
 
 
 @dataclass
@@ -81,9 +105,12 @@ class LotReceiver:
         return calendar.on_or_after(day)
 
     async def submit(self, request: SubmitLotRequest) -> Arl:
+        violations = lot_violations(request)
+        if violations:
+            raise OutOfBounds(violations)
         world = request.world or DEFAULT_WORLD
         lot = request.lot
-        problems = validate_lot(request) + validate_attachments(request, self.max_document_bytes)
+        problems = bounded(validate_lot(request) + validate_attachments(request, self.max_document_bytes))
         malformed_day = any(p.field == "received_on" for p in problems)
         day = date.min if malformed_day else await self.receipt_day(request.received_on, world)
         received_at_ms = int(time.time() * 1000)
@@ -155,6 +182,7 @@ class LotReceiver:
             if lot.lot_id and not malformed_day:
                 # A lot without id or day cannot be registered: its ARL is the gRPC answer only.
                 records.append(self.publisher.arl_record(arl, trace, duplicate_attempt))
+            check_record_sizes(records)
             await self.publisher.publish(records)
         log.debug("lot %s/%s: ARL %s", world, lot.lot_id, "positive" if positive else "negative")
         return arl
@@ -193,12 +221,17 @@ class LotReceiver:
 
     async def submit_document(self, submission: DocumentSubmission, content: bytes) -> SubmitDocumentResponse:
         """A document sent on its own (after, or before, its FSE): validated, then stored by Scor."""
+        violations = submission_violations(submission)
+        if violations:
+            raise OutOfBounds(violations)
         world = submission.world or DEFAULT_WORLD
         problems = [
             f"metadata.{name}: missing"
             for name in ("document_id", "fse_id", "ps_id")
             if not getattr(submission, name)
         ]
+        if submission.world and not is_world(submission.world):
+            problems.append("metadata.world: letters, digits, '.', '_' or '-', 64 at most")
         if submission.kind not in documents.KINDS:
             problems.append(f"metadata.kind: {submission.kind!r} is not prescription, fsp or explanation")
         if submission.received_on:

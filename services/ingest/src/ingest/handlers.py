@@ -111,8 +111,16 @@ class LotReceiver:
         world = request.world or DEFAULT_WORLD
         lot = request.lot
         problems = bounded(validate_lot(request) + validate_attachments(request, self.max_document_bytes))
-        malformed_day = any(p.field == "received_on" for p in problems)
-        day = date.min if malformed_day else await self.receipt_day(request.received_on, world)
+        no_day = any(p.field == "received_on" for p in problems)
+        day = date.min
+        if not no_day:
+            try:
+                day = await self.receipt_day(request.received_on, world)
+            except NoOpenDay:
+                if not problems:
+                    raise
+                # Refused anyway: its negative ARL, without a day (not registered, like a bad day).
+                no_day = True
         received_at_ms = int(time.time() * 1000)
         trace = inject_headers()
         async with self.store.transaction() as tx:
@@ -126,7 +134,7 @@ class LotReceiver:
                 except UnroutableOrganism as exc:
                     problems.append(LotProblem(ORGANISM_UNROUTABLE, "lot.ps_id", str(exc)))
             duplicate_attempt = 0
-            if lot.lot_id and not malformed_day:
+            if lot.lot_id and not no_day:
                 inserted = await tx.record_lot(
                     world=world,
                     lot_id=lot.lot_id,
@@ -148,7 +156,7 @@ class LotReceiver:
                 lot_id=lot.lot_id,
                 ps_id=lot.ps_id,
                 positive=positive,
-                issued_on="" if malformed_day else day.isoformat(),
+                issued_on="" if no_day else day.isoformat(),
                 cti=cti,
                 errors=[ArlError(code=p.code, field=p.field, message=p.message) for p in problems],
                 fse_accepted=len(lot.fse) if positive else 0,
@@ -158,7 +166,7 @@ class LotReceiver:
                     lot.lot_id, day, len(lot.fse), self.routing.centres[cti].name
                 )
             else:
-                arl.text = arl_text.negative_text(lot.lot_id, None if malformed_day else day, problems)
+                arl.text = arl_text.negative_text(lot.lot_id, None if no_day else day, problems)
             records: list[OutRecord] = []
             if positive:
                 assert professional is not None
@@ -179,7 +187,7 @@ class LotReceiver:
                     )
                     records.append(self.publisher.fse_record(event, trace))
                 await tx.index_fse(world, lot.lot_id, [(f.fse_id, f.nir) for f in lot.fse])
-            if lot.lot_id and not malformed_day:
+            if lot.lot_id and not no_day:
                 # A lot without id or day cannot be registered: its ARL is the gRPC answer only.
                 records.append(self.publisher.arl_record(arl, trace, duplicate_attempt))
             check_record_sizes(records)

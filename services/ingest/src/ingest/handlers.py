@@ -171,7 +171,6 @@ class LotReceiver:
             if positive:
                 assert professional is not None
                 organisms = await tx.patient_organisms(world, sorted({f.nir for f in lot.fse}))
-                await self._store_attachments(request, world, day, professional, organisms)
                 for position, fse in enumerate(lot.fse):
                     event = FseReceived(
                         world=world,
@@ -186,6 +185,8 @@ class LotReceiver:
                         fse=fse,
                     )
                     records.append(self.publisher.fse_record(event, trace))
+                check_record_sizes(records)  # before Scor stores anything
+                await self._store_attachments(request, world, day, professional, organisms)
                 await tx.index_fse(world, lot.lot_id, [(f.fse_id, f.nir) for f in lot.fse])
             if lot.lot_id and not no_day:
                 # A lot without id or day cannot be registered: its ARL is the gRPC answer only.

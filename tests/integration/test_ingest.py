@@ -115,6 +115,16 @@ async def test_no_open_day_is_a_failed_precondition(running: RunningStack) -> No
     assert "received_on" in (caught.value.details() or "")
 
 
+async def test_a_refused_lot_gets_its_negative_arl_even_without_an_open_day(running: RunningStack) -> None:
+    world = await new_world(running, start=None)
+    async with ingest(running) as stub:
+        response = await stub.SubmitLot(
+            SubmitLotRequest(world=world, lot=Lot(ps_id="ps-1", fse=[sheet("a")]))
+        )
+    assert not response.arl.positive and response.arl.issued_on == ""
+    assert [(e.code, e.field) for e in response.arl.errors] == [("FIELD_MISSING", "lot.lot_id")]
+
+
 async def test_health_and_reflection_are_served(running: RunningStack) -> None:
     async with grpc.aio.insecure_channel(running.state.ingest_address) as channel:
         health = health_pb2_grpc.HealthStub(channel)

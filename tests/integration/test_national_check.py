@@ -52,7 +52,7 @@ async def test_a_received_fse_gets_one_verdict_even_when_delivered_twice(running
     event = received(world, "fse-twice", acts=3)
     ident = event_id("fse-received", world, "lot-x", "fse-twice")
     record = encode(event, topic=topic, event_id=ident, source="ingest", key=f"{world}/{NIR}".encode())
-    # Another nurse the same day (the same one would make it a DUPLICATE of the accord).
+    # Another nurse the same day: her 2 AIS 3 make the patient's count 5 that day.
     second = received(world, "fse-next", acts=2, ps="ps-paris")
     next_record = encode(
         second, topic=topic, event_id=str(uuid.uuid4()), source="ingest", key=f"{world}/{NIR}".encode()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from national_check.domain.claims import Act, Beneficiary, Claim, HospitalStay, Mode
-from national_check.domain.classify import Outcome, Reason, Verdict, amount_cents, classify
+from national_check.domain.classify import MAX_ACT_LINES, Outcome, Reason, Verdict, amount_cents, classify
 from national_check.domain.memory import ALWAYS, BatchMemory, decided_counts_from
 from national_check.domain.nomenclature import (
     ActDefinition,
@@ -200,6 +200,72 @@ def test_ais4_and_other_days_are_not_counted_as_ais3() -> None:
     memory = BatchMemory({}, {("w", NIR, date(2026, 3, 1)): 4})
     other = (Act("AIS", 400, date(2026, 3, 1)), Act("AIS", 300, date(2026, 2, 28)))
     assert verdict(claim(acts=other), memory=memory).outcome is Outcome.ACCORD
+
+
+def test_an_ais3_act_the_same_day_as_another_fse_ais3_is_never_a_duplicate() -> None:
+    # The clarified contract: counted by AIS3_DAILY_LIMIT only, even from the same professional.
+    memory = BatchMemory({}, {})
+    day = date(2026, 3, 1)
+    outcomes = []
+    for n in range(3):
+        two_ais3 = claim(fse_id=f"fse-{n}", acts=(Act("AIS", 300, day), Act("AIS", 300, day)))
+        v = verdict(two_ais3, memory=memory)
+        memory.add_ais3("w", NIR, v.ais3_by_day)
+        memory.add_accorded("w", "ps-1", NIR, v.accorded_acts)
+        outcomes.append(v.reasons)
+    assert outcomes == [(), (), (Reason.AIS3_DAILY_LIMIT,)]
+
+
+def test_other_acts_of_the_same_professional_that_day_are_still_duplicates() -> None:
+    memory = BatchMemory({}, {})
+    first = verdict(claim(acts=(Act("AMI", 400, date(2026, 3, 1)), Act("AIS", 400, date(2026, 3, 1)))))
+    memory.add_accorded("w", "ps-1", NIR, first.accorded_acts)
+    again = claim(fse_id="fse-2", acts=(Act("AIS", 400, date(2026, 3, 1)),))
+    assert verdict(again, memory=memory).reasons == (Reason.DUPLICATE,)  # AIS 4 is not limited
+
+
+def test_identical_lines_on_one_day_are_a_duplicate_line() -> None:
+    day = date(2026, 3, 1)
+    v = verdict(claim(acts=(Act("AMI", 400, day), Act("IFD", 100, day), Act("AMI", 400, day))))
+    assert (v.outcome, v.reasons) == (Outcome.REJET, (Reason.DUPLICATE_LINE,))
+
+
+def test_different_coefficients_or_days_are_different_lines() -> None:
+    acts = (
+        Act("AMI", 100, date(2026, 3, 1)),
+        Act("AMI", 400, date(2026, 3, 1)),  # a second act of the same visit (NGAP art. 11B)
+        Act("AMI", 100, date(2026, 2, 28)),
+    )
+    assert verdict(claim(acts=acts)).outcome is Outcome.ACCORD
+
+
+def test_identical_ais3_lines_up_to_the_daily_limit_are_not_duplicate_lines() -> None:
+    day = date(2026, 3, 1)
+    assert verdict(claim(acts=tuple(Act("AIS", 300, day) for _ in range(4)))).outcome is Outcome.ACCORD
+    five = verdict(claim(acts=tuple(Act("AIS", 300, day) for _ in range(5))))
+    assert five.reasons == (Reason.AIS3_DAILY_LIMIT,)  # over the limit: counted, not a duplicate
+
+
+def test_too_many_act_lines_on_any_sheet() -> None:
+    last = date(2026, 3, 1)
+    distinct = tuple(Act(code, 100, last - timedelta(days=d)) for d in range(126) for code in ("AMI", "IFD"))
+    assert len(distinct) == MAX_ACT_LINES + 2
+    v = verdict(claim(acts=distinct))
+    assert (v.outcome, v.reasons) == (Outcome.REJET, (Reason.TOO_MANY_ACTS,))
+    assert verdict(claim(acts=distinct[:MAX_ACT_LINES])).outcome is Outcome.ACCORD
+
+
+def test_ten_thousand_identical_lines_are_not_paid() -> None:
+    # Seen by a tester: classified accord and priced 18,900 EUR.
+    v = verdict(claim(acts=tuple(Act("AMI", 100, date(2026, 3, 1)) for _ in range(10_000))))
+    assert v.outcome is Outcome.REJET
+    assert v.reasons == (Reason.TOO_MANY_ACTS, Reason.DUPLICATE_LINE)
+    assert v.accorded_acts == ()
+
+
+def test_full_width_nir_fails_the_key_check() -> None:
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in NIR)  # "２８６０…"
+    assert verdict(claim(nir=full_width)).reasons == (Reason.NIR_KEY,)
 
 
 def test_only_accords_feed_the_duplicate_memory() -> None:

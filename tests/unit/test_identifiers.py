@@ -59,3 +59,41 @@ def test_rpps_luhn() -> None:
 @pytest.mark.parametrize("last", "012345789")
 def test_rpps_only_one_check_digit_fits(last: str) -> None:
     assert not rpps_valid("1000345678" + last)
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in text)
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize(
+    "nir",
+    [
+        _full_width("2860133063082"),  # seen by a tester: passed the key check
+        "2860133063082".translate(ARABIC_INDIC),
+        "286013306308" + "²",  # a superscript two: isdigit() is True
+        _full_width("185052A123456"),
+    ],
+)
+def test_nir_in_unicode_digits_has_no_key(nir: str) -> None:
+    assert nir.isdigit() or "A" in nir  # what str.isdigit() would have let through
+    assert nir_key(nir) is None
+    assert not nir_key_matches(nir, "17")
+
+
+def test_typed_key_in_unicode_digits_does_not_match() -> None:
+    assert not nir_key_matches("2860133063082", _full_width("17"))
+    assert not nir_key_matches("2860133063082", "17".translate(ARABIC_INDIC))
+
+
+def test_corsica_letters_only_in_the_departement() -> None:
+    assert nir_key("185052A123456") is not None
+    assert nir_key("1A5052A123456") is None
+    assert nir_key("18505AA123456") is None
+
+
+def test_rpps_in_unicode_digits_is_invalid() -> None:
+    assert not rpps_valid(_full_width("10003456786"))
+    assert not rpps_valid("10003456786".translate(ARABIC_INDIC))

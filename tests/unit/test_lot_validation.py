@@ -3,7 +3,8 @@
 from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
 from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
 from ingest.domain import arl
-from ingest.domain.validation import coefficient_hundredths, validate_lot
+from ingest.domain.limits import MAX_ARL_PROBLEMS
+from ingest.domain.validation import bounded, coefficient_hundredths, validate_lot
 
 
 def good_fse(fse_id: str = "fse-1") -> Fse:
@@ -78,11 +79,33 @@ def test_content_errors_are_not_lot_errors() -> None:
     assert validate_lot(lot(sheet)) == []
 
 
+def test_a_complement_given_twice_on_a_line_is_malformed() -> None:
+    sheet = good_fse()
+    sheet.acts[0].complements[:] = ["F", "N", "F"]
+    assert [(p.code, p.field) for p in validate_lot(lot(sheet))] == [
+        ("FIELD_MALFORMED", "lot.fse[0].acts[0].complements[2]")
+    ]
+
+
+def test_a_negative_arl_lists_at_most_a_thousand_problems_then_counts_the_others() -> None:
+    sheets = [Fse(fse_id=f"f{i}", mode=BillingMode.BILLING_MODE_SECURISE) for i in range(400)]
+    problems = validate_lot(lot(*sheets))  # each lacks its NIR, key and acts: 1,200 problems
+    assert len(problems) == 1_200
+    listed = bounded(problems)
+    assert listed[:MAX_ARL_PROBLEMS] == problems[:MAX_ARL_PROBLEMS]
+    assert (listed[-1].code, listed[-1].field, listed[-1].message) == (
+        "ARL_TRUNCATED",
+        "lot",
+        "200 more problems not listed",
+    )
+    assert bounded(problems[:5]) == problems[:5]
+
+
 def test_coefficient_parsing() -> None:
     assert coefficient_hundredths("4") == 400
     assert coefficient_hundredths("1.5") == 150
     assert coefficient_hundredths("1.25") == 125
-    for bad in ("0", "-1", "1.255", "1,5", "", "abc", "1e2"):
+    for bad in ("0", "-1", "1.255", "1,5", "", "abc", "1e2", "４", "1.５"):
         assert coefficient_hundredths(bad) is None, bad
 
 

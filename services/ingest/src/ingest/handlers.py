@@ -35,11 +35,15 @@ from ingest.adapters.kafka import LotPublisher
 from ingest.adapters.postgres import LotStore, ProfessionalRef
 from ingest.adapters.scor_client import ScorClient
 from ingest.domain import arl as arl_text
+from ingest.domain.limits import MAX_RECORD_BYTES
+from ingest.domain.request_bounds import Violation, describe, lot_violations, submission_violations
 from ingest.domain.validation import (
     LOT_DUPLICATE,
     ORGANISM_UNROUTABLE,
     PS_UNKNOWN,
     LotProblem,
+    bounded,
+    is_world,
     validate_attachments,
     validate_lot,
 )
@@ -53,6 +57,26 @@ class NoOpenDay(RuntimeError):
 
 class InvalidSubmission(ValueError):
     """A document submission that cannot be taken: the message names the fields."""
+
+
+class OutOfBounds(ValueError):
+    """A request over the API's documented limits (domain/limits.py): INVALID_ARGUMENT."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        super().__init__(describe(violations))
+        self.violations = violations
+
+
+class RecordTooLarge(RuntimeError):
+    """A record over the broker's limit: the request is too large to publish (RESOURCE_EXHAUSTED)."""
+
+
+def check_record_sizes(records: list[OutRecord]) -> None:
+    for record in records:
+        headers = sum(len(name) + len(value) for name, value in record.headers or ())
+        size = len(record.value) + len(record.key or b"") + headers
+        if size > MAX_RECORD_BYTES:
+            raise RecordTooLarge(f"a {record.topic} record of {size} bytes, over {MAX_RECORD_BYTES}")
 
 
 @dataclass
@@ -81,11 +105,22 @@ class LotReceiver:
         return calendar.on_or_after(day)
 
     async def submit(self, request: SubmitLotRequest) -> Arl:
+        violations = lot_violations(request)
+        if violations:
+            raise OutOfBounds(violations)
         world = request.world or DEFAULT_WORLD
         lot = request.lot
-        problems = validate_lot(request) + validate_attachments(request, self.max_document_bytes)
-        malformed_day = any(p.field == "received_on" for p in problems)
-        day = date.min if malformed_day else await self.receipt_day(request.received_on, world)
+        problems = bounded(validate_lot(request) + validate_attachments(request, self.max_document_bytes))
+        no_day = any(p.field == "received_on" for p in problems)
+        day = date.min
+        if not no_day:
+            try:
+                day = await self.receipt_day(request.received_on, world)
+            except NoOpenDay:
+                if not problems:
+                    raise
+                # Refused anyway: its negative ARL, without a day (not registered, like a bad day).
+                no_day = True
         received_at_ms = int(time.time() * 1000)
         trace = inject_headers()
         async with self.store.transaction() as tx:
@@ -99,7 +134,7 @@ class LotReceiver:
                 except UnroutableOrganism as exc:
                     problems.append(LotProblem(ORGANISM_UNROUTABLE, "lot.ps_id", str(exc)))
             duplicate_attempt = 0
-            if lot.lot_id and not malformed_day:
+            if lot.lot_id and not no_day:
                 inserted = await tx.record_lot(
                     world=world,
                     lot_id=lot.lot_id,
@@ -121,7 +156,7 @@ class LotReceiver:
                 lot_id=lot.lot_id,
                 ps_id=lot.ps_id,
                 positive=positive,
-                issued_on="" if malformed_day else day.isoformat(),
+                issued_on="" if no_day else day.isoformat(),
                 cti=cti,
                 errors=[ArlError(code=p.code, field=p.field, message=p.message) for p in problems],
                 fse_accepted=len(lot.fse) if positive else 0,
@@ -131,12 +166,11 @@ class LotReceiver:
                     lot.lot_id, day, len(lot.fse), self.routing.centres[cti].name
                 )
             else:
-                arl.text = arl_text.negative_text(lot.lot_id, None if malformed_day else day, problems)
+                arl.text = arl_text.negative_text(lot.lot_id, None if no_day else day, problems)
             records: list[OutRecord] = []
             if positive:
                 assert professional is not None
                 organisms = await tx.patient_organisms(world, sorted({f.nir for f in lot.fse}))
-                await self._store_attachments(request, world, day, professional, organisms)
                 for position, fse in enumerate(lot.fse):
                     event = FseReceived(
                         world=world,
@@ -151,10 +185,13 @@ class LotReceiver:
                         fse=fse,
                     )
                     records.append(self.publisher.fse_record(event, trace))
+                check_record_sizes(records)  # before Scor stores anything
+                await self._store_attachments(request, world, day, professional, organisms)
                 await tx.index_fse(world, lot.lot_id, [(f.fse_id, f.nir) for f in lot.fse])
-            if lot.lot_id and not malformed_day:
+            if lot.lot_id and not no_day:
                 # A lot without id or day cannot be registered: its ARL is the gRPC answer only.
                 records.append(self.publisher.arl_record(arl, trace, duplicate_attempt))
+            check_record_sizes(records)
             await self.publisher.publish(records)
         log.debug("lot %s/%s: ARL %s", world, lot.lot_id, "positive" if positive else "negative")
         return arl
@@ -193,12 +230,17 @@ class LotReceiver:
 
     async def submit_document(self, submission: DocumentSubmission, content: bytes) -> SubmitDocumentResponse:
         """A document sent on its own (after, or before, its FSE): validated, then stored by Scor."""
+        violations = submission_violations(submission)
+        if violations:
+            raise OutOfBounds(violations)
         world = submission.world or DEFAULT_WORLD
         problems = [
             f"metadata.{name}: missing"
             for name in ("document_id", "fse_id", "ps_id")
             if not getattr(submission, name)
         ]
+        if submission.world and not is_world(submission.world):
+            problems.append("metadata.world: letters, digits, '.', '_' or '-', 64 at most")
         if submission.kind not in documents.KINDS:
             problems.append(f"metadata.kind: {submission.kind!r} is not prescription, fsp or explanation")
         if submission.received_on:

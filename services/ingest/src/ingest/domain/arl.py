@@ -16,6 +16,7 @@ _FRENCH = {
     "ORGANISM_UNROUTABLE": "organisme sans centre informatique",
     "ATTACHMENT_UNREFERENCED": "pièce jointe sans feuille de soins",
     "DOCUMENT_REJECTED": "pièce jointe refusée (format ou taille)",
+    "ARL_TRUNCATED": "autres anomalies non listées",
 }
 
 

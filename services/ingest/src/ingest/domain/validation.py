@@ -1,8 +1,9 @@
 """Is a lot usable as a whole? Every problem, with the path of the field at fault (R1).
 
 Only what makes the lot unreadable is checked here (missing ids, malformed dates and numbers,
-unknown enumerations). Whether the content is right (NIR key, act codes, rights...) is the
-national check's job and comes back as a classification, not as a negative ARL.
+unknown enumerations); a request over the API's limits never gets here (request_bounds.py).
+Whether the content is right (NIR key, act codes, rights...) is the national check's job and
+comes back as a classification, not as a negative ARL.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fseflow import documents
 from fseflow.calendar import parse_day
 from fseflow.claims.v1.claims_pb2 import BillingMode
 from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
+from ingest.domain.limits import MAX_ARL_PROBLEMS
 
 PS_UNKNOWN = "PS_UNKNOWN"
 LOT_DUPLICATE = "LOT_DUPLICATE"
@@ -24,6 +26,7 @@ FSE_ID_DUPLICATE = "FSE_ID_DUPLICATE"
 ORGANISM_UNROUTABLE = "ORGANISM_UNROUTABLE"
 ATTACHMENT_UNREFERENCED = "ATTACHMENT_UNREFERENCED"
 DOCUMENT_REJECTED = "DOCUMENT_REJECTED"
+ARL_TRUNCATED = "ARL_TRUNCATED"
 
 COMPLEMENTS = frozenset({"F", "N", "NP"})
 DOCUMENT_KINDS = frozenset({"prescription", "fsp", "explanation"})
@@ -46,6 +49,16 @@ class LotProblem:
     message: str
 
 
+def bounded(problems: list[LotProblem]) -> list[LotProblem]:
+    """At most MAX_ARL_PROBLEMS problems, then one entry counting the others (the ARL must fit
+    in one broker record and one gRPC answer)."""
+    if len(problems) <= MAX_ARL_PROBLEMS:
+        return problems
+    rest = len(problems) - MAX_ARL_PROBLEMS
+    more = LotProblem(ARL_TRUNCATED, "lot", f"{rest} more problems not listed")
+    return [*problems[:MAX_ARL_PROBLEMS], more]
+
+
 def coefficient_hundredths(text: str) -> int | None:
     """ "1.5" -> 150; None unless a positive decimal with at most two decimals."""
     if not _COEFFICIENT.match(text):
@@ -53,6 +66,10 @@ def coefficient_hundredths(text: str) -> int | None:
     whole, _, fraction = text.partition(".")
     value = int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
     return value or None
+
+
+def is_world(text: str) -> bool:
+    return bool(_WORLD.match(text))
 
 
 def _is_day(text: str) -> bool:
@@ -67,7 +84,7 @@ def validate_lot(request: SubmitLotRequest) -> list[LotProblem]:
     problems: list[LotProblem] = []
     add = problems.append
     lot = request.lot
-    if request.world and not _WORLD.match(request.world):
+    if request.world and not is_world(request.world):
         add(LotProblem(FIELD_MALFORMED, "world", "letters, digits, '.', '_' or '-', 64 at most"))
     if request.received_on and not _is_day(request.received_on):
         add(
@@ -136,6 +153,10 @@ def validate_lot(request: SubmitLotRequest) -> list[LotProblem]:
                             f"{complement!r} is not a complement (F, N or NP)",
                         )
                     )
+                elif complement in act.complements[:k]:
+                    # Each complement is paid once per line: a repeat would be paid twice.
+                    at_k = f"{act_at}.complements[{k}]"
+                    add(LotProblem(FIELD_MALFORMED, at_k, f"{complement!r} given twice"))
         if fse.HasField("document"):
             document = fse.document
             if not document.document_id:

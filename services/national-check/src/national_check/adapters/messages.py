@@ -28,7 +28,9 @@ class MalformedEvent(ValueError):
 
 def _hundredths(text: str) -> int:
     whole, _, fraction = text.partition(".")
-    if not whole.isdigit() or (fraction and not fraction.isdigit()) or len(fraction) > 2:
+    # ASCII digits only: isdigit() and int() would take "４" (full-width) for 4.
+    well_formed = text.isascii() and whole.isdigit() and (not fraction or fraction.isdigit())
+    if not well_formed or len(fraction) > 2:
         raise MalformedEvent(f"coefficient: {text!r} is not a decimal with at most two decimals")
     return int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
 

@@ -1,5 +1,6 @@
 """Classify one FSE: every check runs; rejet if any rejet reason holds, else litigieuse if any
-litigieuse reason holds, else accord. All reasons that hold are listed, in the contract's order.
+litigieuse reason holds, else accord. All reasons that hold are listed, in the contract's order,
+then this project's own reasons (docs/scenario-contract.md, "How fseflow reads it").
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Reason(StrEnum):
     AIS3_DAILY_LIMIT = "AIS3_DAILY_LIMIT"
     SIGNATURE_NOT_EXEMPT = "SIGNATURE_NOT_EXEMPT"
     DI_WITHOUT_PRESCRIPTION = "DI_WITHOUT_PRESCRIPTION"
+    # This project's, after the contract's table (docs/decisions.md D36).
+    TOO_MANY_ACTS = "TOO_MANY_ACTS"
+    DUPLICATE_LINE = "DUPLICATE_LINE"
 
     @property
     def outcome(self) -> Outcome:
@@ -58,6 +62,9 @@ _LITIGIEUSE = frozenset(
 )
 _ORDER = {reason: i for i, reason in enumerate(Reason)}
 MAX_PAPER_LINES = 6  # R24: a paper sheet holds at most six act lines
+# Any sheet: a month of daily care at the densest day the nomenclature allows (four AIS 3,
+# travel IFD and IK, a majoration, a DI: 8 lines) is 31 x 8 = 248 lines (D36).
+MAX_ACT_LINES = 250
 DI_CODE = "DI"
 BASE_RATE = 60
 ALD_RATE = 100
@@ -119,6 +126,7 @@ def classify(
         elif not prescriber_known:
             reasons.add(Reason.PRESCRIBER_UNKNOWN)
 
+    lines: set[tuple[str, int, date]] = set()
     for act in acts:
         definition = nomenclature.acts.get(act.code)
         if definition is None:
@@ -127,8 +135,15 @@ def classify(
             reasons.add(Reason.COEF_INVALID)
         if act.on > claim.received_on:
             reasons.add(Reason.ACT_IN_FUTURE)
-        if prior.accorded(claim.ps_id, claim.nir, act.on, act.code):
-            reasons.add(Reason.DUPLICATE)
+        # An act the nomenclature allows several times a day (AIS 3) is counted by
+        # AIS3_DAILY_LIMIT only: never a DUPLICATE of another FSE's, nor of another line's.
+        if not nomenclature.is_limited(act.code, act.coefficient):
+            if prior.accorded(claim.ps_id, claim.nir, act.on, act.code):
+                reasons.add(Reason.DUPLICATE)
+            line = (act.code, act.coefficient, act.on)
+            if line in lines:
+                reasons.add(Reason.DUPLICATE_LINE)
+            lines.add(line)
         if act.code == DI_CODE and not claim.prescriber:
             reasons.add(Reason.DI_WITHOUT_PRESCRIPTION)
         if stays and any(stay.known_on <= claim.received_on and stay.covers(act.on) for stay in stays):
@@ -138,6 +153,8 @@ def classify(
         reasons.add(Reason.REPLACEMENT_MODE)
     if claim.mode is Mode.PAPIER and len(acts) > MAX_PAPER_LINES:
         reasons.add(Reason.TOO_MANY_LINES)
+    if len(acts) > MAX_ACT_LINES:
+        reasons.add(Reason.TOO_MANY_ACTS)
 
     limit = nomenclature.ais3_limit
     ais3_days = [act.on for act in acts if act.code == limit.code and act.coefficient == limit.coefficient]

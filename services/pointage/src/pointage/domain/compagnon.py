@@ -74,6 +74,14 @@ EXPLANATIONS: dict[str, str] = {
         "La démarche de soins infirmiers (DI) doit être prescrite. Indiquez le prescripteur et "
         "envoyez l'ordonnance."
     ),
+    "TOO_MANY_ACTS": (
+        "Une feuille de soins compte au plus 250 lignes d'actes. Répartissez les actes sur "
+        "plusieurs factures, par exemple une par semaine de soins."
+    ),
+    "DUPLICATE_LINE": (
+        "Le même acte (code, coefficient et date) figure deux fois sur la facture. Supprimez la "
+        "ligne en double, ou corrigez le code ou la date, et renvoyez la facture."
+    ),
 }
 
 

@@ -34,6 +34,8 @@ class Reason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REASON_AIS3_DAILY_LIMIT: _ClassVar[Reason]
     REASON_SIGNATURE_NOT_EXEMPT: _ClassVar[Reason]
     REASON_DI_WITHOUT_PRESCRIPTION: _ClassVar[Reason]
+    REASON_TOO_MANY_ACTS: _ClassVar[Reason]
+    REASON_DUPLICATE_LINE: _ClassVar[Reason]
 CLASSIFICATION_UNSPECIFIED: Classification
 CLASSIFICATION_ACCORD: Classification
 CLASSIFICATION_REJET: Classification
@@ -55,6 +57,8 @@ REASON_DURING_HOSPITAL_STAY: Reason
 REASON_AIS3_DAILY_LIMIT: Reason
 REASON_SIGNATURE_NOT_EXEMPT: Reason
 REASON_DI_WITHOUT_PRESCRIPTION: Reason
+REASON_TOO_MANY_ACTS: Reason
+REASON_DUPLICATE_LINE: Reason
 
 class FseClassified(_message.Message):
     __slots__ = ("world", "fse_id", "lot_id", "ps_id", "ps_organism", "patient_organism", "cti", "received_on", "checked_on", "classification", "reasons", "amount_cents", "source_event_id", "received_at_ms", "fse")

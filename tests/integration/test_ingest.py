@@ -136,3 +136,25 @@ async def test_health_and_reflection_are_served(running: RunningStack) -> None:
         async for answer in reflection.ServerReflectionInfo(iter([request])):
             services |= {s.name for s in answer.list_services_response.service}
     assert {"fseflow.cti.v1.LotIngestService", "grpc.health.v1.Health"} <= services
+
+
+async def test_a_retried_request_gets_its_first_answer_and_a_new_request_is_a_duplicate(
+    running: RunningStack,
+) -> None:
+    world = await new_world(running)
+    first = lot(world, "lot-r", sheet("a"), sheet("b"))
+    first.request_id = "7c6f3a52-1d0e-4b8a-9a77-5d2e6c1f0b11"
+    async with reading(running, world, FSE_RECEIVED, ARL_ISSUED) as seen, ingest(running) as stub:
+        answer = (await stub.SubmitLot(first)).arl
+        retried = (await stub.SubmitLot(first)).arl  # the same request again: a lost answer
+        again = SubmitLotRequest()
+        again.CopyFrom(first)
+        again.request_id = "0d1b8f3e-5a2c-4e9f-8b61-3c7a9e2d4f50"
+        duplicate = (await stub.SubmitLot(again)).arl  # the lot sent anew
+        await close_day(running, world, START)
+        await seen.wait_day("2026-03-02", [FSE_RECEIVED, ARL_ISSUED], 30)
+    assert answer.positive and retried == answer
+    assert not duplicate.positive and [e.code for e in duplicate.errors] == ["LOT_DUPLICATE"]
+    assert sorted(m.fse.fse_id for m in seen.topic(FSE_RECEIVED).messages) == ["a", "b"]  # type: ignore[attr-defined]
+    arls = [n.arl.positive for n in seen.topic(ARL_ISSUED).messages if isinstance(n, ArlIssued)]
+    assert sorted(arls) == [False, True]  # the first ARL, then the duplicate's; not the retry's

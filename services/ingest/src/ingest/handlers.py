@@ -144,7 +144,17 @@ class LotReceiver:
                     cti=cti,
                     fse_count=len(lot.fse),
                     problems=problems,
+                    request_id=request.request_id,
                 )
+                answered = None if inserted else await tx.answer_of(world, lot.lot_id, request.request_id)
+                if answered is not None:
+                    log.info(
+                        "lot %s/%s: a retry of request %s, answered again",
+                        world,
+                        lot.lot_id,
+                        request.request_id,
+                    )
+                    return Arl.FromString(answered)
                 if not inserted:
                     problems.append(
                         LotProblem(LOT_DUPLICATE, "lot.lot_id", f"lot {lot.lot_id!r} was already received")
@@ -191,6 +201,8 @@ class LotReceiver:
             if lot.lot_id and not no_day:
                 # A lot without id or day cannot be registered: its ARL is the gRPC answer only.
                 records.append(self.publisher.arl_record(arl, trace, duplicate_attempt))
+                if duplicate_attempt == 0:
+                    await tx.keep_answer(world, lot.lot_id, arl.SerializeToString())
             check_record_sizes(records)
             await self.publisher.publish(records)
         log.debug("lot %s/%s: ARL %s", world, lot.lot_id, "positive" if positive else "negative")

@@ -36,6 +36,7 @@ from fseflow import calendar
 from fseflow import world as world_data
 from fseflow.business_clock import day_closed_record
 from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
+from fseflow.codec import event_id
 from fseflow.cti.v1.classification_pb2 import FseClassified
 from fseflow.cti.v1.ingest_pb2 import (
     ArlIssued,
@@ -350,9 +351,11 @@ class Replay:
                     continue
                 lot = event.body if event.kind == "lot" else event.body["lot"]
                 rectifies = event.body["replaces"] if event.kind == "correction" else ""
-                response = await self._submit(
-                    stub, lot_request(self.world, lot, event.on, self.scenario.base_dir, rectifies=rectifies)
-                )
+                request = lot_request(self.world, lot, event.on, self.scenario.base_dir, rectifies=rectifies)
+                # One key per submission: a retry after a lost answer gets the same ARL, while a lot
+                # the scenario sends twice is a duplicate lot.
+                request.request_id = event_id("submit-lot", self.world, str(lots_sent))
+                response = await self._submit(stub, request)
                 self.submissions.append(Submission(event, lot, response.arl))
                 lots_sent += 1
                 fse_sent += len(lot["fse"])

@@ -40,6 +40,10 @@ MIGRATIONS = [
         PRIMARY KEY (world, fse_id, lot_id)
     );
     """,
+    # The client's idempotency key and the ARL it got: a retry gets the same answer.
+    """
+    ALTER TABLE ingest.lots ADD COLUMN request_id text, ADD COLUMN arl bytea;
+    """,
 ]
 
 
@@ -88,13 +92,14 @@ class LotTransaction:
         cti: int,
         fse_count: int,
         problems: list[LotProblem],
+        request_id: str = "",
     ) -> bool:
         """Register the lot; False when its id was already received (the first one stays)."""
         inserted = await self._conn.fetchval(
             """
             INSERT INTO ingest.lots
-                (world, lot_id, ps_id, received_on, positive, cti, fse_count, problems)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+                (world, lot_id, ps_id, received_on, positive, cti, fse_count, problems, request_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, NULLIF($9, ''))
             ON CONFLICT (world, lot_id) DO NOTHING
             RETURNING true
             """,
@@ -106,8 +111,26 @@ class LotTransaction:
             cti,
             fse_count,
             json.dumps([asdict(p) for p in problems]),
+            request_id,
         )
         return bool(inserted)
+
+    async def answer_of(self, world: str, lot_id: str, request_id: str) -> bytes | None:
+        """The ARL the lot got when it was registered under ``request_id`` (a retry), if so."""
+        if not request_id:
+            return None
+        value = await self._conn.fetchval(
+            "SELECT arl FROM ingest.lots WHERE world = $1 AND lot_id = $2 AND request_id = $3",
+            world,
+            lot_id,
+            request_id,
+        )
+        return bytes(value) if value is not None else None
+
+    async def keep_answer(self, world: str, lot_id: str, arl: bytes) -> None:
+        await self._conn.execute(
+            "UPDATE ingest.lots SET arl = $3 WHERE world = $1 AND lot_id = $2", world, lot_id, arl
+        )
 
     async def count_duplicate_attempt(self, world: str, lot_id: str) -> int:
         """Number this resubmission of an already received lot id (1, 2...)."""

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from fseflow.claims.v1 import claims_pb2 as fseflow_dot_claims_dot_v1_dot_claims__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66seflow/cti/v1/ingest.proto\x12\x0e\x66seflow.cti.v1\x1a\x1e\x66seflow/claims/v1/claims.proto\"\x8c\x01\n\x10SubmitLotRequest\x12\r\n\x05world\x18\x01 \x01(\t\x12\x13\n\x0breceived_on\x18\x02 \x01(\t\x12#\n\x03lot\x18\x03 \x01(\x0b\x32\x16.fseflow.claims.v1.Lot\x12/\n\x0b\x61ttachments\x18\x04 \x03(\x0b\x32\x1a.fseflow.cti.v1.Attachment\"2\n\nAttachment\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\"h\n\x15SubmitDocumentRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32\".fseflow.cti.v1.DocumentSubmissionH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"z\n\x12\x44ocumentSubmission\x12\r\n\x05world\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x0e\n\x06\x66se_id\x18\x03 \x01(\t\x12\r\n\x05ps_id\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\x13\n\x0breceived_on\x18\x06 \x01(\t\"o\n\x16SubmitDocumentResponse\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x13\n\x0breceived_on\x18\x02 \x01(\t\x12\x13\n\x0b\x65xploitable\x18\x03 \x01(\x08\x12\x16\n\x0equality_reason\x18\x04 \x01(\t\"5\n\x11SubmitLotResponse\x12 \n\x03\x61rl\x18\x01 \x01(\x0b\x32\x13.fseflow.cti.v1.Arl\"8\n\x08\x41rlError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xb3\x01\n\x03\x41rl\x12\r\n\x05world\x18\x01 \x01(\t\x12\x0e\n\x06lot_id\x18\x02 \x01(\t\x12\r\n\x05ps_id\x18\x03 \x01(\t\x12\x10\n\x08positive\x18\x04 \x01(\x08\x12\x11\n\tissued_on\x18\x05 \x01(\t\x12\x0b\n\x03\x63ti\x18\x06 \x01(\r\x12(\n\x06\x65rrors\x18\x07 \x03(\x0b\x32\x18.fseflow.cti.v1.ArlError\x12\x14\n\x0c\x66se_accepted\x18\x08 \x01(\r\x12\x0c\n\x04text\x18\t \x01(\t\"-\n\tArlIssued\x12 \n\x03\x61rl\x18\x01 \x01(\x0b\x32\x13.fseflow.cti.v1.Arl\"\xd7\x01\n\x0b\x46seReceived\x12\r\n\x05world\x18\x01 \x01(\t\x12\x0e\n\x06lot_id\x18\x02 \x01(\t\x12\r\n\x05ps_id\x18\x03 \x01(\t\x12\x13\n\x0bps_organism\x18\x04 \x01(\t\x12\x14\n\x0cps_replacing\x18\x05 \x01(\t\x12\x0b\n\x03\x63ti\x18\x06 \x01(\r\x12\x13\n\x0breceived_on\x18\x07 \x01(\t\x12\x10\n\x08position\x18\x08 \x01(\r\x12\x16\n\x0ereceived_at_ms\x18\t \x01(\x03\x12#\n\x03\x66se\x18\n \x01(\x0b\x32\x16.fseflow.claims.v1.Fse2\xc7\x01\n\x10LotIngestService\x12P\n\tSubmitLot\x12 .fseflow.cti.v1.SubmitLotRequest\x1a!.fseflow.cti.v1.SubmitLotResponse\x12\x61\n\x0eSubmitDocument\x12%.fseflow.cti.v1.SubmitDocumentRequest\x1a&.fseflow.cti.v1.SubmitDocumentResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66seflow/cti/v1/ingest.proto\x12\x0e\x66seflow.cti.v1\x1a\x1e\x66seflow/claims/v1/claims.proto\"\xa0\x01\n\x10SubmitLotRequest\x12\r\n\x05world\x18\x01 \x01(\t\x12\x13\n\x0breceived_on\x18\x02 \x01(\t\x12#\n\x03lot\x18\x03 \x01(\x0b\x32\x16.fseflow.claims.v1.Lot\x12/\n\x0b\x61ttachments\x18\x04 \x03(\x0b\x32\x1a.fseflow.cti.v1.Attachment\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"2\n\nAttachment\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\"h\n\x15SubmitDocumentRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32\".fseflow.cti.v1.DocumentSubmissionH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"z\n\x12\x44ocumentSubmission\x12\r\n\x05world\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x0e\n\x06\x66se_id\x18\x03 \x01(\t\x12\r\n\x05ps_id\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\x13\n\x0breceived_on\x18\x06 \x01(\t\"o\n\x16SubmitDocumentResponse\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x13\n\x0breceived_on\x18\x02 \x01(\t\x12\x13\n\x0b\x65xploitable\x18\x03 \x01(\x08\x12\x16\n\x0equality_reason\x18\x04 \x01(\t\"5\n\x11SubmitLotResponse\x12 \n\x03\x61rl\x18\x01 \x01(\x0b\x32\x13.fseflow.cti.v1.Arl\"8\n\x08\x41rlError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xb3\x01\n\x03\x41rl\x12\r\n\x05world\x18\x01 \x01(\t\x12\x0e\n\x06lot_id\x18\x02 \x01(\t\x12\r\n\x05ps_id\x18\x03 \x01(\t\x12\x10\n\x08positive\x18\x04 \x01(\x08\x12\x11\n\tissued_on\x18\x05 \x01(\t\x12\x0b\n\x03\x63ti\x18\x06 \x01(\r\x12(\n\x06\x65rrors\x18\x07 \x03(\x0b\x32\x18.fseflow.cti.v1.ArlError\x12\x14\n\x0c\x66se_accepted\x18\x08 \x01(\r\x12\x0c\n\x04text\x18\t \x01(\t\"-\n\tArlIssued\x12 \n\x03\x61rl\x18\x01 \x01(\x0b\x32\x13.fseflow.cti.v1.Arl\"\xd7\x01\n\x0b\x46seReceived\x12\r\n\x05world\x18\x01 \x01(\t\x12\x0e\n\x06lot_id\x18\x02 \x01(\t\x12\r\n\x05ps_id\x18\x03 \x01(\t\x12\x13\n\x0bps_organism\x18\x04 \x01(\t\x12\x14\n\x0cps_replacing\x18\x05 \x01(\t\x12\x0b\n\x03\x63ti\x18\x06 \x01(\r\x12\x13\n\x0breceived_on\x18\x07 \x01(\t\x12\x10\n\x08position\x18\x08 \x01(\r\x12\x16\n\x0ereceived_at_ms\x18\t \x01(\x03\x12#\n\x03\x66se\x18\n \x01(\x0b\x32\x16.fseflow.claims.v1.Fse2\xc7\x01\n\x10LotIngestService\x12P\n\tSubmitLot\x12 .fseflow.cti.v1.SubmitLotRequest\x1a!.fseflow.cti.v1.SubmitLotResponse\x12\x61\n\x0eSubmitDocument\x12%.fseflow.cti.v1.SubmitDocumentRequest\x1a&.fseflow.cti.v1.SubmitDocumentResponse(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,25 +33,25 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fseflow.cti.v1.ingest_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUBMITLOTREQUEST']._serialized_start=80
-  _globals['_SUBMITLOTREQUEST']._serialized_end=220
-  _globals['_ATTACHMENT']._serialized_start=222
-  _globals['_ATTACHMENT']._serialized_end=272
-  _globals['_SUBMITDOCUMENTREQUEST']._serialized_start=274
-  _globals['_SUBMITDOCUMENTREQUEST']._serialized_end=378
-  _globals['_DOCUMENTSUBMISSION']._serialized_start=380
-  _globals['_DOCUMENTSUBMISSION']._serialized_end=502
-  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_start=504
-  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_end=615
-  _globals['_SUBMITLOTRESPONSE']._serialized_start=617
-  _globals['_SUBMITLOTRESPONSE']._serialized_end=670
-  _globals['_ARLERROR']._serialized_start=672
-  _globals['_ARLERROR']._serialized_end=728
-  _globals['_ARL']._serialized_start=731
-  _globals['_ARL']._serialized_end=910
-  _globals['_ARLISSUED']._serialized_start=912
-  _globals['_ARLISSUED']._serialized_end=957
-  _globals['_FSERECEIVED']._serialized_start=960
-  _globals['_FSERECEIVED']._serialized_end=1175
-  _globals['_LOTINGESTSERVICE']._serialized_start=1178
-  _globals['_LOTINGESTSERVICE']._serialized_end=1377
+  _globals['_SUBMITLOTREQUEST']._serialized_end=240
+  _globals['_ATTACHMENT']._serialized_start=242
+  _globals['_ATTACHMENT']._serialized_end=292
+  _globals['_SUBMITDOCUMENTREQUEST']._serialized_start=294
+  _globals['_SUBMITDOCUMENTREQUEST']._serialized_end=398
+  _globals['_DOCUMENTSUBMISSION']._serialized_start=400
+  _globals['_DOCUMENTSUBMISSION']._serialized_end=522
+  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_start=524
+  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_end=635
+  _globals['_SUBMITLOTRESPONSE']._serialized_start=637
+  _globals['_SUBMITLOTRESPONSE']._serialized_end=690
+  _globals['_ARLERROR']._serialized_start=692
+  _globals['_ARLERROR']._serialized_end=748
+  _globals['_ARL']._serialized_start=751
+  _globals['_ARL']._serialized_end=930
+  _globals['_ARLISSUED']._serialized_start=932
+  _globals['_ARLISSUED']._serialized_end=977
+  _globals['_FSERECEIVED']._serialized_start=980
+  _globals['_FSERECEIVED']._serialized_end=1195
+  _globals['_LOTINGESTSERVICE']._serialized_start=1198
+  _globals['_LOTINGESTSERVICE']._serialized_end=1397
 # @@protoc_insertion_point(module_scope)

@@ -8,16 +8,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SubmitLotRequest(_message.Message):
-    __slots__ = ("world", "received_on", "lot", "attachments")
+    __slots__ = ("world", "received_on", "lot", "attachments", "request_id")
     WORLD_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_ON_FIELD_NUMBER: _ClassVar[int]
     LOT_FIELD_NUMBER: _ClassVar[int]
     ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     world: str
     received_on: str
     lot: _claims_pb2.Lot
     attachments: _containers.RepeatedCompositeFieldContainer[Attachment]
-    def __init__(self, world: _Optional[str] = ..., received_on: _Optional[str] = ..., lot: _Optional[_Union[_claims_pb2.Lot, _Mapping]] = ..., attachments: _Optional[_Iterable[_Union[Attachment, _Mapping]]] = ...) -> None: ...
+    request_id: str
+    def __init__(self, world: _Optional[str] = ..., received_on: _Optional[str] = ..., lot: _Optional[_Union[_claims_pb2.Lot, _Mapping]] = ..., attachments: _Optional[_Iterable[_Union[Attachment, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class Attachment(_message.Message):
     __slots__ = ("document_id", "content")

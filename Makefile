@@ -86,7 +86,7 @@ test: $(VENV_READY) ## All test tiers: unit, integration, e2e
 	$(VENV)/bin/pytest tests -q
 
 .PHONY: fuzz
-fuzz: ## Property-based fuzzing of ingest's edge and national-check (>= 10,000 cases, fresh seed; prints the count)
+fuzz: $(VENV_READY) ## Property-based fuzzing of ingest's edge and national-check (>= 10,000 cases, fresh seed; prints the count)
 	@least=$$([ -z "$$FSEFLOW_FUZZ_EXAMPLES" ] && echo 10000 || echo 0); \
 	FSEFLOW_FUZZ_EXAMPLES=$${FSEFLOW_FUZZ_EXAMPLES:-3400} FSEFLOW_FUZZ_LEAST=$$least \
 	  $(PY) -m pytest -p tests.fuzz_report tests/unit/test_fuzz_edge.py tests/integration/test_fuzz_ingest.py -q

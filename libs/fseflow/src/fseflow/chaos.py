@@ -21,7 +21,7 @@ from typing import Any
 from fseflow import calendar
 from fseflow.demo import DemoShape, generate
 from fseflow.endpoints import from_stack
-from fseflow.replay.driver import Progress, Replay
+from fseflow.replay.driver import Progress, Replay, ReplayFailed
 from fseflow.replay.scenario import Scenario, parse
 from fseflow.stack import FAILURES as STACK_FAILURES
 from fseflow.stack import Stack, StackState
@@ -171,10 +171,12 @@ class Chaos:
             async with busy:
                 await asyncio.sleep(after_s)
                 self.state = self.stack.load() or self.state
+                self.say(f"round {number}: day {day} +{after_s:.2f}s: kill -9 {instance}")
                 self.stack.stop_service(self.state, instance, signal.SIGKILL, wait=5)
                 began = time.monotonic()
                 try:
                     await asyncio.to_thread(self.stack.restart, instance)
+                    self.say(f"round {number}: {instance} ready again after {time.monotonic() - began:.1f}s")
                 except STACK_FAILURES as exc:
                     result.failures.append(f"{instance} did not come back: {exc}")
                 self.state = self.stack.load() or self.state
@@ -188,9 +190,15 @@ class Chaos:
                 )
 
         started = time.monotonic()
-        got = await Replay(self.scenario, from_stack(self.state), progress=on_progress).run()
-        await asyncio.gather(*pending)
+        try:
+            got = comparable(await Replay(self.scenario, from_stack(self.state), progress=on_progress).run())
+        except ReplayFailed as exc:
+            got = {}
+            result.failures.append(f"the replay did not finish: {exc}")
+        for outcome in await asyncio.gather(*pending, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                result.failures.append(f"a kill failed: {outcome!r}")
         result.seconds = time.monotonic() - started
-        result.differences = result.failures + differences(expected, comparable(got))
+        result.differences = result.failures + (differences(expected, got) if got else [])
         result.identical = not result.differences
         return result

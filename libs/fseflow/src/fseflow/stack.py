@@ -657,14 +657,22 @@ def _wait_port(port: int, timeout: float, what: str, pid: int | None = None) -> 
     raise StackError(f"{what} did not open port {port} within {timeout:.0f}s")
 
 
+def _gone(pid: int) -> bool:
+    """Whether every thread of ``pid`` has exited, so that its ports and files are released. A
+    child is gone once waitpid reports it: its main thread shows as a zombie while its other
+    threads (librdkafka's, gRPC's) still close their sockets (a restart once found its port taken).
+    Another process's child is gone once its parent or init has reaped it."""
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:
+        return not Path(f"/proc/{pid}").exists()
+
+
 def _reap(pid: int, wait: float) -> None:
     deadline = time.monotonic() + wait
-    while _alive(pid) and time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError, OSError):
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
+    while not _gone(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(pid):
+    if not _gone(pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError, OSError):

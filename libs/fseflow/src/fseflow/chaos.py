@@ -140,6 +140,7 @@ class Chaos:
         self.kills_per_round = kills_per_round
         self.say = say
         self.days = self._business_days()
+        self.lot_days = {event.on for event in self.scenario.events if event.kind == "lot"}
 
     def _business_days(self) -> list[date]:
         days, day = [], calendar.on_or_after(self.scenario.start)
@@ -159,10 +160,15 @@ class Chaos:
 
     async def round(self, number: int, expected: dict[str, Any]) -> Round:
         result = Round(number)
-        # Kills on distinct days, spread over the whole replay (lots, closes, relances).
-        kill_days = sorted(self.rng.sample(range(1, len(self.days)), self.kills_per_round))
+        # Kills on distinct days: half while lots flow, the others anywhere (closes, relances).
+        lot_days = [i for i, day in enumerate(self.days) if i and day in self.lot_days]
+        half = min(len(lot_days), (self.kills_per_round + 1) // 2)
+        chosen: set[int] = set(self.rng.sample(lot_days, half))
+        while len(chosen) < min(self.kills_per_round, len(self.days) - 1):
+            chosen.add(self.rng.randrange(1, len(self.days)))
         plan = {
-            self.days[i]: (self.rng.choice(self.targets()), self.rng.uniform(0.0, 0.5)) for i in kill_days
+            self.days[i]: (self.rng.choice(self.targets()), self.rng.uniform(0.0, 0.5))
+            for i in sorted(chosen)
         }
         pending: list[asyncio.Task[None]] = []
         busy = asyncio.Lock()  # one process down at a time

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fseflow import calendar, stack, topics
+from fseflow.cli import dlq as dlq_cli
 from fseflow.endpoints import Endpoints, from_environment, from_stack
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(refdata_app, name="refdata")
 app.add_typer(clock_app, name="clock")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(dlq_cli.app, name="dlq")
 
 
 def _plugins() -> None:

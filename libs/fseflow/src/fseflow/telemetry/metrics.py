@@ -59,3 +59,9 @@ DAY_CLOSE_LATE_SECONDS = Gauge(
     "Since when the most overdue day closure of this stage waits (0 when none is late)",
     ["service"],
 )
+DEAD_LETTER_TOPIC_RECORDS = Gauge(
+    "fseflow_dead_letter_topic_records",
+    "Records in the service's own dead-letter topic (high minus low watermark of each partition, "
+    "from fetch responses); every replica reports the whole topic",
+    ["service"],
+)

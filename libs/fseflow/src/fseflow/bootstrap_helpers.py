@@ -10,7 +10,7 @@ import asyncpg
 from fseflow import refdata, world
 from fseflow.business_clock import ClockFollower
 from fseflow.db import create_pool
-from fseflow.dlq import DeadLetterDepth
+from fseflow.dlq_depth import DeadLetterDepth
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
 from fseflow.settings import OpsSettings, PostgresSettings

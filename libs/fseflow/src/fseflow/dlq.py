@@ -4,25 +4,21 @@ A service's dead-letter topic ``dlq.<service>`` keeps each record it gave up on,
 coordinates and the error (``dead_letters.py``). Re-driving publishes the original record again —
 same key, value and headers, so the same ``ce_id`` — to its source topic and partition: the
 service handles it as it would a redelivery after a crash, so a record it already processed
-changes nothing (every consumer dedupes on the event id), and one that still fails is
-dead-lettered again. That new letter is told apart by its own coordinates (a new offset on the
+changes nothing (every consumer dedupes, on the event id or a natural key), and one that still
+fails is dead-lettered again. That new letter is told apart by its own coordinates (a new offset on the
 source topic, hence a new letter id) and by the ``fseflow-redrive-of`` header the re-driven
 record carries, naming the letter it came from. A redrive reads the DLQ only up to the end it
 had when the reading started, and by default leaves out letters carrying that header: one run
 never re-drives what it caused, and repeated runs do not chase a record that keeps failing (D45).
 
-Also here: the ``fseflow_dead_letter_topic_records`` gauge every service keeps (D47).
+Each service's DLQ depth gauge is in ``dlq_depth.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,12 +30,9 @@ from google.protobuf.message import Message
 from fseflow.codec import H_ID, H_TYPE
 from fseflow.kafka.base import OutRecord
 from fseflow.kafka.factory import KafkaFactory
-from fseflow.kafka.watermarks import TopicDepth, read_to_end
+from fseflow.kafka.watermarks import read_to_end
 from fseflow.platform.v1.dead_letter_pb2 import DeadLetter
-from fseflow.telemetry.metrics import DEAD_LETTER_TOPIC_RECORDS
 from fseflow.topics import SERVICES, TopicNames, dead_letter_topic
-
-log = logging.getLogger(__name__)
 
 REDRIVE_HEADER = "fseflow-redrive-of"
 HEX_PREVIEW_BYTES = 64
@@ -362,50 +355,3 @@ async def publish(kafka: KafkaFactory, records: Sequence[OutRecord]) -> None:
         await producer.send(records)
     finally:
         await producer.stop()
-
-
-# -- the depth gauge -------------------------------------------------------------------------------
-
-
-class DeadLetterDepth:
-    """Keeps ``fseflow_dead_letter_topic_records{service}`` at the size of the service's DLQ
-    topic, measured every ``interval_s`` from fetch responses (``TopicDepth``). A broker that
-    cannot be reached leaves the last value and is logged once; it never stops the service."""
-
-    def __init__(self, kafka: KafkaFactory, service: str, *, interval_s: float) -> None:
-        self.topic = kafka.names(dead_letter_topic(check_service(service)))
-        self._depth = TopicDepth(kafka.confluent_config(), self.topic)
-        self._gauge = DEAD_LETTER_TOPIC_RECORDS.labels(service)
-        self.interval_s = interval_s
-        self.value: int | None = None
-        self._stop = asyncio.Event()
-        # librdkafka consumers must not be entered from two threads.
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlq-depth")
-
-    def request_stop(self) -> None:
-        self._stop.set()
-
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        last_error = ""
-        try:
-            while not self._stop.is_set():
-                try:
-                    measured = await loop.run_in_executor(self._thread, self._depth.measure)
-                    last_error = ""
-                except Exception as exc:  # noqa: BLE001 - a gauge must never take the service down
-                    measured = None
-                    if str(exc) != last_error:
-                        log.warning("%s: depth not measured (%s); retrying", self.topic, exc)
-                        last_error = str(exc)
-                    await loop.run_in_executor(self._thread, self._depth.close)
-                if measured is not None:
-                    self.value = measured
-                    self._gauge.set(measured)
-                # Until the first fetch answered, look again soon.
-                wait = self.interval_s if measured is not None else min(1.0, self.interval_s)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), wait)
-        finally:
-            await loop.run_in_executor(self._thread, self._depth.close)
-            self._thread.shutdown(wait=False)

@@ -163,7 +163,7 @@ def redrive(
     ] = None,
     include_redriven: Annotated[
         bool,
-        typer.Option(help="Also letters of records re-driven before that failed again"),
+        typer.Option("--include-redriven", help="Also letters of records re-driven before that failed again"),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would be re-driven, and do nothing")

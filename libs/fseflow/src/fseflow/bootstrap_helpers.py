@@ -10,9 +10,10 @@ import asyncpg
 from fseflow import refdata, world
 from fseflow.business_clock import ClockFollower
 from fseflow.db import create_pool
+from fseflow.dlq_depth import DeadLetterDepth
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
-from fseflow.settings import PostgresSettings
+from fseflow.settings import OpsSettings, PostgresSettings
 from fseflow.topics import CLOCK
 
 log = logging.getLogger(__name__)
@@ -55,3 +56,13 @@ def follow_clock(kafka: KafkaFactory, runtime: ServiceRuntime) -> ClockFollower:
     )
     runtime.add_task("clock-follower", follower.run, follower.request_stop, follower.readiness)
     return follower
+
+
+def watch_dead_letters(
+    kafka: KafkaFactory, runtime: ServiceRuntime, settings: OpsSettings
+) -> DeadLetterDepth:
+    """Every service reports how many records its dead-letter topic holds
+    (fseflow_dead_letter_topic_records), refreshed every DLQ_DEPTH_INTERVAL_S."""
+    depth = DeadLetterDepth(kafka, runtime.service, interval_s=settings.dlq_depth_interval_s)
+    runtime.add_task("dlq-depth", depth.run, depth.request_stop)
+    return depth

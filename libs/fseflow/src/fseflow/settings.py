@@ -78,6 +78,8 @@ class OpsSettings(BaseSettings):
     metrics_port: int = 9100
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+    # How often fseflow_dead_letter_topic_records is refreshed from the DLQ's watermarks.
+    dlq_depth_interval_s: float = Field(default=10.0, gt=0)
 
 
 class ServiceSettings(KafkaSettings, PostgresSettings, OpsSettings):

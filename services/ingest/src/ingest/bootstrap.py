@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fseflow import refdata
-from fseflow.bootstrap_helpers import follow_clock, open_database, wait_for_refdata
+from fseflow.bootstrap_helpers import follow_clock, open_database, wait_for_refdata, watch_dead_letters
 from fseflow.business_clock import ClockRelay
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
@@ -34,6 +34,7 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     runtime.add_cleanup(producer.stop)
 
     clock = follow_clock(kafka, runtime)
+    watch_dead_letters(kafka, runtime, settings)
     names = kafka.names
     relay = StreamProcessor(
         service=SERVICE,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fseflow.bootstrap_helpers import follow_clock, open_database, wait_for_refdata
+from fseflow.bootstrap_helpers import follow_clock, open_database, wait_for_refdata, watch_dead_letters
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
@@ -29,6 +29,7 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     await producer.start()
     runtime.add_cleanup(producer.stop)
     follow_clock(kafka, runtime)
+    watch_dead_letters(kafka, runtime, settings)
 
     handler = ClassifyBatch(
         pool,

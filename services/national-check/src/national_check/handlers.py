@@ -42,7 +42,8 @@ from national_check.metrics import CLASSIFICATIONS, REASONS, REDELIVERED
 
 log = logging.getLogger(__name__)
 SERVICE = "national-check"
-# A handled event whose record went to the dead-letter topic instead of a verdict.
+# An event of the batch whose record went to the dead-letter topic instead of a verdict. It is
+# not recorded as handled: re-driven after a fix (`fseflow dlq redrive`), it is classified (D46).
 DEAD_LETTERED = b""
 CLASSIFIED_TYPE = FseClassified.DESCRIPTOR.full_name
 
@@ -166,7 +167,11 @@ class ClassifyBatch:
             await record_outputs(
                 conn,
                 postgres.VERDICTS,
-                [(ident, worlds[ident], output) for ident, output in outputs.items() if ident not in handled],
+                [
+                    (ident, worlds[ident], output)
+                    for ident, output in outputs.items()
+                    if ident not in handled and output != DEAD_LETTERED
+                ],
             )
         outcomes = Counter(v.classification for v in decided.values())
         for outcome, count in outcomes.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from fseflow.bootstrap_helpers import follow_clock, open_database
+from fseflow.bootstrap_helpers import follow_clock, open_database, watch_dead_letters
 from fseflow.business_clock import ClockRelay
 from fseflow.day_closer import DayCloseWatch
 from fseflow.db import migrate
@@ -49,6 +49,7 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     await producer.start()
     runtime.add_cleanup(producer.stop)
     clock = follow_clock(kafka, runtime)
+    watch_dead_letters(kafka, runtime, settings)
     relay = OutboxRelay(pool, postgres.OUTBOX, producer)
     # What an earlier run committed but could not publish goes out first.
     await relay.flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fseflow.bootstrap_helpers import follow_clock, open_database
+from fseflow.bootstrap_helpers import follow_clock, open_database, watch_dead_letters
 from fseflow.day_closer import DayCloseWatch
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
@@ -29,6 +29,7 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     await producer.start()
     runtime.add_cleanup(producer.stop)
     clock = follow_clock(kafka, runtime)
+    watch_dead_letters(kafka, runtime, settings)
     relay = OutboxRelay(pool, postgres.OUTBOX, producer)
     await relay.flush()
 

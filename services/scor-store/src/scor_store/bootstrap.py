@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from fseflow.bootstrap_helpers import follow_clock, open_database
+from fseflow.bootstrap_helpers import follow_clock, open_database, watch_dead_letters
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
@@ -42,6 +42,7 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     await producer.start()
     runtime.add_cleanup(producer.stop)
     clock = follow_clock(kafka, runtime)
+    watch_dead_letters(kafka, runtime, settings)
     events = ScorEvents(names)
     store = ScorStore(
         vault=vault,

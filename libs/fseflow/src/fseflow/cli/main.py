@@ -21,6 +21,7 @@ from rich.table import Table
 
 from fseflow import calendar, stack, topics
 from fseflow.cli.chaos import chaos
+from fseflow.cli import dlq as dlq_cli
 from fseflow.endpoints import Endpoints, from_environment, from_stack
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(refdata_app, name="refdata")
 app.add_typer(clock_app, name="clock")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(dlq_cli.app, name="dlq")
 
 
 def _plugins() -> None:

@@ -48,6 +48,11 @@ class KafkaFactory:
             conf["debug"] = s.kafka_debug
         return conf
 
+    def confluent_config(self) -> dict[str, Any]:
+        """librdkafka's connection settings, for a special-purpose client (whatever KAFKA_CLIENT
+        says, as for the admin client): the dead-letter readers need its cached watermarks."""
+        return self._common_confluent()
+
     def _common_aiokafka(self) -> dict[str, Any]:
         s = self.settings
         conf: dict[str, Any] = {

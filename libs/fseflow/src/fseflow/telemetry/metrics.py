@@ -64,3 +64,9 @@ OFFSET_GAPS = Counter(
     "Fetches whose records skipped offsets of a partition, fetched again (a broker race)",
     ["client", "topic"],
 )
+DEAD_LETTER_TOPIC_RECORDS = Gauge(
+    "fseflow_dead_letter_topic_records",
+    "Records in the service's own dead-letter topic (high minus low watermark of each partition, "
+    "from fetch responses); every replica reports the whole topic",
+    ["service"],
+)

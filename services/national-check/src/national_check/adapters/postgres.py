@@ -46,6 +46,11 @@ MIGRATIONS = [
     """
     ALTER TABLE national_check.accorded_acts ADD COLUMN counts_from date NOT NULL DEFAULT '0001-01-01';
     """,
+    # Dead-lettered events are no longer recorded as handled (an empty output): a redrive of one
+    # after a fix must be classified, not skipped as a redelivery (D46).
+    """
+    DELETE FROM national_check.verdicts WHERE output = ''::bytea;
+    """,
 ]
 
 PatientKey = tuple[str, str]  # world, nir

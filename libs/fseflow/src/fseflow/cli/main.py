@@ -20,8 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fseflow import calendar, stack, topics
-from fseflow.cli.chaos import chaos
 from fseflow.cli import dlq as dlq_cli
+from fseflow.cli.chaos import chaos
 from fseflow.endpoints import Endpoints, from_environment, from_stack
 
 app = typer.Typer(

@@ -40,6 +40,7 @@ from fseflow.kafka.base import (
     next_offsets,
 )
 from fseflow.telemetry.metrics import (
+    ASSIGNED_PARTITIONS,
     BATCH_FAILURES,
     BATCH_RECORDS,
     BATCH_SECONDS,
@@ -47,6 +48,7 @@ from fseflow.telemetry.metrics import (
     CONSUMER_LAG,
     LAST_PROGRESS,
     PRODUCED,
+    REBALANCING,
 )
 from fseflow.topics import TopicSpec
 
@@ -121,6 +123,8 @@ class StreamProcessor:
         # Set while an infrastructure failure is being retried: (since, attempts, last error).
         self._failing: tuple[float, int, str] | None = None
         self._last_progress = LAST_PROGRESS.labels(service, stage)
+        self._assigned = ASSIGNED_PARTITIONS.labels(service, stage)
+        self._rebalancing = REBALANCING.labels(service, stage)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -300,7 +304,10 @@ class StreamProcessor:
             PRODUCED.labels(self.service, topic).inc(n)
 
     def _update_lag(self) -> None:
-        for tp in self.consumer.assignment():
+        assignment = self.consumer.assignment()
+        self._assigned.set(len(assignment))
+        self._rebalancing.set(0 if self.consumer.rejoining_for() is None else 1)
+        for tp in assignment:
             high = self.consumer.high_watermark(tp)
             position = self._positions.get(tp)
             if high is not None and position is not None:

@@ -70,3 +70,13 @@ DEAD_LETTER_TOPIC_RECORDS = Gauge(
     "from fetch responses); every replica reports the whole topic",
     ["service"],
 )
+ASSIGNED_PARTITIONS = Gauge(
+    "fseflow_consumer_assigned_partitions",
+    "Input partitions this process's consumer holds now (0 while its group rebalances)",
+    ["service", "stage"],
+)
+REBALANCING = Gauge(
+    "fseflow_consumer_rebalancing",
+    "1 while the group has taken this consumer's partitions back and not given it a new share",
+    ["service", "stage"],
+)

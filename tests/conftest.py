@@ -66,11 +66,11 @@ class RunningStack:
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     home = tmp_path_factory.mktemp("fseflow-home")
     stack = Stack(home, any_free_port=True)
-    state = stack.up(
+    state = stack.ensure_up(
         kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
         database_url=os.environ.get("DATABASE_URL") or None,
         timeout=180,
-    )
+    ).state
     try:
         yield RunningStack(stack, state)
     finally:

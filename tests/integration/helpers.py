@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 import grpc
+from confluent_kafka import Producer
 
 from fseflow import world as world_data
 from fseflow.business_clock import day_closed_record
@@ -88,3 +89,21 @@ async def close_day(running: RunningStack, world: str, day: date) -> None:
         await producer.send([day_closed_record(kafka.names(CLOCK), world, day)])
     finally:
         await producer.stop()
+
+
+RawRecord = tuple[str, bytes, list[tuple[str, bytes]], bytes]  # topic, key, headers, value
+
+
+def produce_raw(running: RunningStack, records: list[RawRecord]) -> None:
+    """Records exactly as given (headers included: poison, hand-made dead letters), acknowledged."""
+    producer = Producer({"bootstrap.servers": running.endpoints.kafka.kafka_bootstrap_servers})
+    failures: list[str] = []
+
+    def delivered(error: object, _message: object) -> None:
+        if error is not None:
+            failures.append(str(error))
+
+    for topic, key, headers, value in records:
+        producer.produce(topic, value, key, headers=headers, on_delivery=delivered)
+    assert producer.flush(30) == 0
+    assert not failures, failures

@@ -15,7 +15,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from confluent_kafka import Producer
 from typer.testing import CliRunner
 
 from fseflow import dlq
@@ -29,7 +28,7 @@ from fseflow.kafka.watermarks import read_to_end
 from fseflow.platform.v1.dead_letter_pb2 import DeadLetter, RecordHeader
 from fseflow.topics import FSE_CLASSIFIED, FSE_RECEIVED, dead_letter_topic
 from tests.conftest import RunningStack
-from tests.integration.helpers import NIR, new_world, sheet
+from tests.integration.helpers import NIR, new_world, produce_raw, sheet
 
 pytestmark = pytest.mark.integration
 
@@ -72,20 +71,6 @@ async def letters_of(
     raise AssertionError(f"{service}: letters of {key!r} never satisfied the wait: {found}")
 
 
-def produce(running: RunningStack, records: list[tuple[str, bytes, list[tuple[str, bytes]], bytes]]) -> None:
-    producer = Producer({"bootstrap.servers": running.endpoints.kafka.kafka_bootstrap_servers})
-    failures: list[str] = []
-
-    def delivered(error: object, _message: object) -> None:
-        if error is not None:
-            failures.append(str(error))
-
-    for topic, key, headers, value in records:
-        producer.produce(topic, value, key, headers=headers, on_delivery=delivered)
-    assert producer.flush(30) == 0
-    assert not failures, failures
-
-
 def headers_of(type_name: str, ident: str | None = None) -> list[tuple[str, bytes]]:
     return [("ce_type", type_name.encode()), ("ce_id", (ident or str(uuid.uuid4())).encode())]
 
@@ -125,7 +110,7 @@ async def test_a_poison_record_is_listed_and_shown(running: RunningStack) -> Non
     gironde = f"gironde-{uuid.uuid4().hex}".encode()
     bad_organism = FseClassified(world="w", fse_id=gironde.decode(), ps_organism="Gironde")
     await asyncio.to_thread(
-        produce,
+        produce_raw,
         running,
         [
             (received, undecodable, headers_of("fseflow.cti.v1.FseReceived"), b"\xff\xff\xff\xff"),
@@ -212,7 +197,7 @@ async def test_a_redriven_record_is_processed_once_however_often_it_is_redriven(
     depth_before = await metric_of(running, DEPTH, CHECK, max, {"service": CHECK})
     dlq_topic = names(dead_letter_topic(CHECK))
     await asyncio.to_thread(
-        produce,
+        produce_raw,
         running,
         [
             (
@@ -307,7 +292,7 @@ async def test_a_record_that_fails_again_gets_a_new_letter_and_is_not_redriven_a
     ident = str(uuid.uuid4())
     source = running.kafka().names(FSE_RECEIVED)
     await asyncio.to_thread(
-        produce,
+        produce_raw,
         running,
         [(source, key, headers_of("fseflow.cti.v1.FseReceived", ident), event.SerializeToString())],
     )

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer
 from google.protobuf.message import Message
 
 from fseflow.claims.v1.claims_pb2 import ActLine, Fse
@@ -37,6 +36,7 @@ from fseflow.topics import (
     dead_letter_topic,
 )
 from tests.conftest import RunningStack
+from tests.integration.helpers import produce_raw
 
 pytestmark = pytest.mark.integration
 
@@ -161,20 +161,6 @@ def _poisons(item: Input) -> list[tuple[str, list[tuple[str, bytes]], bytes]]:
     return cases
 
 
-def _produce(running: RunningStack, records: list[tuple[str, bytes, list[tuple[str, bytes]], bytes]]) -> None:
-    producer = Producer({"bootstrap.servers": running.endpoints.kafka.kafka_bootstrap_servers})
-    failures: list[str] = []
-
-    def delivered(error: object, _message: object) -> None:
-        if error is not None:
-            failures.append(str(error))
-
-    for topic, key, headers, value in records:
-        producer.produce(topic, value, key, headers=headers, on_delivery=delivered)
-    assert producer.flush(30) == 0
-    assert not failures, failures
-
-
 async def _dead_letters(
     running: RunningStack,
     services: set[str],
@@ -213,7 +199,7 @@ async def test_every_poison_on_every_input_topic_is_dead_lettered_and_nothing_st
             key = f"poison-{uuid.uuid4().hex}".encode()
             expected[key] = (topic, what, item.consumers)
             records.append((topic, key, headers, value))
-    await asyncio.to_thread(_produce, running, records)
+    await asyncio.to_thread(produce_raw, running, records)
 
     services = {s for item in INPUTS for s in item.consumers}
 

@@ -33,7 +33,6 @@ ELSEWHERE = (
     "DATABASE_URL",
     "FSEFLOW_INGEST_ADDR",
     "POINTAGE_URL",
-    "POINTAGE_API_TOKEN",
 )
 
 
@@ -73,7 +72,7 @@ class Own:
 def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Own]:
     home = tmp_path_factory.mktemp("stack-operations")
     embedded = Stack(home, any_free_port=True)
-    embedded.up(timeout=180)
+    embedded.ensure_up(timeout=180)
     try:
         yield Own(home, embedded, [])
     finally:

@@ -10,6 +10,7 @@ times out, while one that leaves in the middle of a rebalance can wedge its grou
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import signal
 import time
@@ -90,9 +91,44 @@ def scenario(*, fse: int, business_days: int, seed: int) -> dict[str, Any]:
                 )
     until = date.fromisoformat(document["until"]) + timedelta(days=AFTERMATH_DAYS)
     document["events"] += [d for d in decisions if str(d["on"]) <= until.isoformat()]
+    document["events"] += _later_lots(document["events"], date.fromisoformat(document["until"]), until)
     document["until"] = calendar.on_or_after(until).isoformat()
     document["name"] = f"chaos-{seed}"
     return document
+
+
+def _later_lots(events: list[dict[str, Any]], after: date, until: date) -> list[dict[str, Any]]:
+    """Every 10 business days after the busy days, each professional's first lot again (two of
+    its FSE, new ids, moved to that day): the payments from which recoveries are taken."""
+    first_lots: dict[str, tuple[date, dict[str, Any]]] = {}
+    for event in events:
+        if "lot" in event and event["lot"]["ps"] not in first_lots:
+            first_lots[event["lot"]["ps"]] = (date.fromisoformat(event["on"]), event["lot"])
+    later: list[dict[str, Any]] = []
+    day, number = calendar.next_business_day(after), 0
+    while day <= until:
+        number += 1
+        if number % 10 == 0:
+            for ps, (sent_on, lot) in sorted(first_lots.items()):
+                shift = day - sent_on
+                sheets = [_moved(sheet, shift, f"a{number}") for sheet in lot["fse"][:2]]
+                later.append(
+                    {"on": day.isoformat(), "lot": {"id": f"{lot['id']}-a{number}", "ps": ps, "fse": sheets}}
+                )
+        day = calendar.next_business_day(day)
+    return later
+
+
+def _moved(sheet: dict[str, Any], shift: timedelta, suffix: str) -> dict[str, Any]:
+    moved: dict[str, Any] = json.loads(json.dumps(sheet))
+    moved["id"] = f"{sheet['id']}-{suffix}"
+    for act in moved["acts"]:
+        act["on"] = (date.fromisoformat(act["on"]) + shift).isoformat()
+    if moved.get("prescribed_on"):
+        moved["prescribed_on"] = (date.fromisoformat(moved["prescribed_on"]) + shift).isoformat()
+    if isinstance(moved.get("document"), dict):
+        moved["document"]["id"] = f"{sheet['document']['id']}-{suffix}"
+    return moved
 
 
 def comparable(results: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL, when both are set, win (an external cluster, or a
 stack started elsewhere); FSEFLOW_INGEST_ADDR then says where ingest's gRPC port is, POINTAGE_URL
-and POINTAGE_API_TOKEN where the pôle's decisions API is. Otherwise
+where the pôle's decisions API is. Otherwise
 the embedded stack recorded in $FSEFLOW_HOME/stack.json is used, if it runs.
 """
 
@@ -21,9 +21,8 @@ class Endpoints:
     kafka: KafkaSettings
     database_url: str
     ingest_address: str
-    # The pôle's decisions API (pointage) and its bearer token.
+    # The pôle's decisions API (pointage); each technician has a token of their own (D40).
     pointage_url: str
-    pointage_api_token: str
     # Tansu: ListOffsets cannot be trusted, so readers start from the beginning of topics.
     embedded_kafka: bool
 
@@ -51,9 +50,6 @@ def from_environment(environ: Mapping[str, str], stack: Stack) -> Endpoints | No
             pointage_url=environ.get(
                 "POINTAGE_URL", running.pointage_url if running is not None else "http://127.0.0.1:8103"
             ),
-            pointage_api_token=environ.get(
-                "POINTAGE_API_TOKEN", running.pointage_api_token if running is not None else ""
-            ),
             embedded_kafka=embedded,
         )
     if running is not None:
@@ -71,6 +67,5 @@ def from_stack(state: StackState) -> Endpoints:
         database_url=state.database_url,
         ingest_address=state.ingest_address,
         pointage_url=state.pointage_url,
-        pointage_api_token=state.pointage_api_token,
         embedded_kafka=state.embedded_kafka,
     )

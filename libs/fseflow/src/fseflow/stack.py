@@ -30,7 +30,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,9 @@ class Stack:
             return None
         raw = json.loads(self.state_file.read_text())
         raw["services"] = {k: ServiceProcess(**v) for k, v in raw.get("services", {}).items()}
-        return StackState(**raw)
+        # A field an older version wrote and this one dropped (pointage_api_token) is ignored.
+        known = {f.name for f in fields(StackState)}
+        return StackState(**{k: v for k, v in raw.items() if k in known})
 
     def _save(self, state: StackState) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -145,32 +147,6 @@ class Stack:
         return None
 
     # -- up -----------------------------------------------------------------------------------
-    def up(
-        self,
-        *,
-        kafka_bootstrap_servers: str | None = None,
-        database_url: str | None = None,
-        services: tuple[str, ...] | None = None,
-        replicas: dict[str, int] | None = None,
-        kafka_client: str | None = None,
-        extra_env: dict[str, str] | None = None,
-        ports: dict[str, int] | None = None,
-        timeout: float = 120.0,
-        progress: bool = False,
-    ) -> StackState:
-        """``ensure_up``, returning the stack's state."""
-        return self.ensure_up(
-            kafka_bootstrap_servers=kafka_bootstrap_servers,
-            database_url=database_url,
-            services=services,
-            replicas=replicas,
-            kafka_client=kafka_client,
-            extra_env=extra_env,
-            ports=ports,
-            timeout=timeout,
-            progress=progress,
-        ).state
-
     def ensure_up(
         self,
         *,
@@ -362,7 +338,6 @@ class Stack:
         state.scor_seal_key_file = str(key_file)
         state.scor_supports = ",".join(str(s) for s in supports)
         (certs / "technicians").mkdir(exist_ok=True)
-        state.pointage_api_token = state.pointage_api_token or secrets.token_urlsafe(24)
 
     @staticmethod
     async def _prepare_database(database_url: str) -> None:

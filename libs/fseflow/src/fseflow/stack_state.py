@@ -80,9 +80,8 @@ class StackState:
     certs_dir: str = ""
     scor_supports: str = ""
     scor_seal_key_file: str = ""
-    # The pôle's console and decisions API, and the API's bearer token.
+    # The pôle's console and decisions API.
     pointage_url: str = ""
-    pointage_api_token: str = ""
     # BROKER_TANSU or BROKER_EXTERNAL (a stack.json written before this field: from embedded_kafka).
     broker_kind: str = ""
 
@@ -107,7 +106,6 @@ class StackState:
             "SCOR_SUPPORT_DIRS": self.scor_supports,
             "SCOR_SEAL_KEY_FILE": self.scor_seal_key_file,
             "POINTAGE_URL": self.pointage_url,
-            "POINTAGE_API_TOKEN": self.pointage_api_token,
             "TECHNICIAN_CERTS_DIR": str(Path(self.certs_dir) / "technicians") if self.certs_dir else "",
         }
         if self.embedded_kafka:

@@ -261,7 +261,7 @@ def _ports(values: list[str] | None) -> dict[str, int] | None:
     text = values or [v for v in os.environ.get("FSEFLOW_PORTS", "").split(",") if v]
     if not text:
         return None
-    replicas = {f"{s}-{n}" for s in stack.SCALABLE for n in range(2, 10)}
+    replicas = {f"{s}-{n}" for s in (*stack.SCALABLE, "kafka", "kafka-controller") for n in range(2, 10)}
     try:
         return parse_overrides(text, {*DEFAULT_PORTS, *replicas})
     except ValueError as exc:

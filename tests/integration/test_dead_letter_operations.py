@@ -73,7 +73,7 @@ async def letters_of(
 
 
 def produce(running: RunningStack, records: list[tuple[str, bytes, list[tuple[str, bytes]], bytes]]) -> None:
-    producer = Producer({"bootstrap.servers": running.endpoints.kafka.kafka_bootstrap_servers})
+    producer = Producer(running.client_config())
     failures: list[str] = []
 
     def delivered(error: object, _message: object) -> None:

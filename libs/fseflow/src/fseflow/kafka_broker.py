@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -293,14 +294,26 @@ def client_config(bootstrap: str, username: str, password: str) -> dict[str, str
     }
 
 
+def _accepts(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        return s.connect_ex((host, port)) == 0
+
+
 def wait_ready(bootstrap: str, admin_password: str, brokers: int, timeout: float, alive: object) -> None:
     """Until the admin lists topics and sees ``brokers`` brokers (metadata answered, SASL and
     the authorizer working); ``alive()`` false means a node died: KafkaUnavailable at once."""
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({**client_config(bootstrap, ADMIN, admin_password), "log_level": 3})
     deadline = time.monotonic() + timeout
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    while not _accepts(host, int(port)):  # before that, librdkafka would log every refusal
+        if callable(alive) and not alive():
+            raise KafkaUnavailable("a Kafka node exited during start-up")
+        if time.monotonic() > deadline:
+            raise KafkaUnavailable(f"Kafka did not open {bootstrap} within {timeout:.0f}s")
+        time.sleep(0.1)
+    admin = AdminClient({**client_config(bootstrap, ADMIN, admin_password), "log_level": 2})
     last = "no answer yet"
     while time.monotonic() < deadline:
         if callable(alive) and not alive():

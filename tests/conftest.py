@@ -79,7 +79,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     try:
         yield RunningStack(stack, state)
     finally:
-        stack.down(state)
+        stack.down(state, wipe=True)  # Apache Kafka keeps its data otherwise
 
 
 def comparable(results: dict[str, object]) -> dict[str, object]:

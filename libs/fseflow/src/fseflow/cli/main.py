@@ -107,8 +107,8 @@ def running_system(*, start_if_missing: bool, quiet: bool = False) -> Iterator[E
         yield from_stack(outcome.state)
     finally:
         if not quiet:
-            err.print("[dim]Stopping the embedded stack started for this run.")
-        embedded.down(outcome.state)
+            err.print("[dim]Stopping the embedded stack started for this run (and deleting its data).")
+        embedded.down(outcome.state, wipe=True)
 
 
 def _embedded_state(embedded: stack.Stack, system: Endpoints) -> stack.StackState | None:

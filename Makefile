@@ -135,8 +135,9 @@ demo-relances: setup ## Ten months of relances, recoveries and aids (tests/e2e/r
 	@echo "The stack is still running: fseflow subscribe 01-331 --from-beginning, then make down."
 
 .PHONY: bench
-bench: $(VENV_READY) ## Benchmarks with raw baselines: SubmitLot -> classified; the pôle; the relances' day closure
+bench: $(VENV_READY) $(KAFKA_READY) ## Benchmarks with raw baselines: SubmitLot -> classified; Tansu vs Apache Kafka; the pôle; the relances' day closure
 	$(FSEFLOW) bench --out bench-results.json
+	$(FSEFLOW) bench-brokers --fse 50000 --out bench-brokers-results.json
 	$(FSEFLOW) pointage bench --out bench-pointage-results.json
 	$(FSEFLOW) relances bench --out bench-relances-results.json
 

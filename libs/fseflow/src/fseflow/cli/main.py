@@ -934,6 +934,30 @@ def bench(
     err.print(f"figures written to {out_path}")
 
 
+@app.command("bench-brokers")
+def bench_brokers(
+    fse: Annotated[int, typer.Option(help="FSE to push through SubmitLot on each broker")] = 50_000,
+    lot_size: Annotated[int, typer.Option(help="FSE per lot")] = 100,
+    concurrency: Annotated[int, typer.Option(help="SubmitLot calls in flight")] = 16,
+    latency_seconds: Annotated[float, typer.Option(help="Seconds of the paced latency phase")] = 20.0,
+    out_path: Annotated[Path, typer.Option("--out", help="JSON figures")] = Path(
+        "bench-brokers-results.json"
+    ),
+) -> None:
+    """`fseflow bench` on Tansu and on one Apache Kafka node, each on a temporary stack of its
+    own, in one table with the broker's CPU seconds per 100,000 FSE (`make kafka` first)."""
+    from fseflow.bench import BenchConfig
+    from fseflow.bench_brokers import compare
+
+    config = BenchConfig(fse=fse, lot_size=lot_size, concurrency=concurrency, latency_seconds=latency_seconds)
+    try:
+        figures = compare(config, err)
+    except stack.FAILURES as exc:
+        _fail(str(exc))
+    out_path.write_text(json.dumps(figures, indent=2) + "\n")
+    err.print(f"figures written to {out_path}")
+
+
 app.command()(chaos)
 
 if __name__ == "__main__":

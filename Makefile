@@ -38,6 +38,32 @@ browser: ## Install Debian's chromium for the console's browser test (root or su
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	@chromium --version
 
+# Apache Kafka for `fseflow up --broker kafka` (FSEFLOW_BROKER=kafka): the classpath pinned in
+# deploy/kafka/pom.xml, resolved once by Maven into .cache/kafka/<version>/lib; the stamp makes a
+# second run instant and offline.
+KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' deploy/kafka/pom.xml)
+KAFKA_LIB := .cache/kafka/$(KAFKA_VERSION)/lib
+KAFKA_READY := $(KAFKA_LIB)/.resolved
+
+$(KAFKA_READY): deploy/kafka/pom.xml
+	@command -v java >/dev/null || { echo "Apache Kafka needs Java 17+ (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@command -v mvn >/dev/null || { echo "resolving Kafka's jars needs Maven (apt-get install maven)"; exit 1; }
+	rm -rf $(KAFKA_LIB)
+	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies \
+	  -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(KAFKA_LIB)
+	@touch $@
+
+.PHONY: kafka
+kafka: $(KAFKA_READY) ## Resolve Apache Kafka $(KAFKA_VERSION)'s jars (Maven, once; cached in .cache/kafka) for `fseflow up --broker kafka`
+	@echo "Apache Kafka $(KAFKA_VERSION): $(KAFKA_LIB)"
+
+.PHONY: kcat
+kcat: ## Install Debian's kcat (the isolation test's client nobody here wrote; root or sudo)
+	@command -v kcat >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kcat; }
+	@kcat -V | head -1
+
 .PHONY: proto
 proto: $(VENV_READY) ## Regenerate Python code from proto/ (never edit the generated files)
 	rm -rf $(patsubst proto/%,$(PROTO_OUT)/%,$(sort $(dir $(PROTO_FILES))))
@@ -85,6 +111,10 @@ test-e2e: $(VENV_READY) ## Scenario replays through the whole stack, including t
 test: $(VENV_READY) ## All test tiers: unit, integration, e2e
 	$(VENV)/bin/pytest tests -q
 
+.PHONY: test-kafka
+test-kafka: $(VENV_READY) $(KAFKA_READY) kcat ## All test tiers against one Apache Kafka node (SASL/SCRAM, ACLs) instead of Tansu
+	FSEFLOW_BROKER=kafka $(VENV)/bin/pytest tests -q
+
 .PHONY: fuzz
 fuzz: $(VENV_READY) ## Property-based fuzzing of ingest's edge and national-check (>= 10,000 cases, fresh seed; prints the count)
 	@least=$$([ -z "$$FSEFLOW_FUZZ_EXAMPLES" ] && echo 10000 || echo 0); \
@@ -105,8 +135,9 @@ demo-relances: setup ## Ten months of relances, recoveries and aids (tests/e2e/r
 	@echo "The stack is still running: fseflow subscribe 01-331 --from-beginning, then make down."
 
 .PHONY: bench
-bench: $(VENV_READY) ## Benchmarks with raw baselines: SubmitLot -> classified; the pôle; the relances' day closure
+bench: $(VENV_READY) $(KAFKA_READY) ## Benchmarks with raw baselines: SubmitLot -> classified; Tansu vs Apache Kafka; the pôle; the relances' day closure
 	$(FSEFLOW) bench --out bench-results.json
+	$(FSEFLOW) bench-brokers --fse 50000 --out bench-brokers-results.json
 	$(FSEFLOW) pointage bench --out bench-pointage-results.json
 	$(FSEFLOW) relances bench --out bench-relances-results.json
 

@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,10 @@ class RunningStack:
 
     def kafka(self, client_id: str = "fseflow-tests") -> KafkaFactory:
         return KafkaFactory(self.endpoints.kafka, client_id)
+
+    def client_config(self) -> dict[str, Any]:
+        """librdkafka's connection settings for a raw client of the stack (the admin's on Kafka)."""
+        return self.kafka().confluent_config()
 
     def instances(self, service: str) -> list[str]:
         return [name for name, p in self.state.services.items() if (p.service or name) == service]
@@ -74,7 +79,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     try:
         yield RunningStack(stack, state)
     finally:
-        stack.down(state)
+        stack.down(state, wipe=True)  # Apache Kafka keeps its data otherwise
 
 
 def comparable(results: dict[str, object]) -> dict[str, object]:

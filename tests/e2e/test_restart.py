@@ -102,7 +102,7 @@ def _rewind_group(running: RunningStack) -> None:
     assigned: list[TopicPartition] = []
     consumer = Consumer(
         {
-            "bootstrap.servers": running.state.kafka_bootstrap_servers,
+            **running.client_config(),
             "group.id": "national-check",
             "enable.auto.commit": False,
             "session.timeout.ms": 6000,

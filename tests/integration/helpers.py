@@ -96,7 +96,7 @@ RawRecord = tuple[str, bytes, list[tuple[str, bytes]], bytes]  # topic, key, hea
 
 def produce_raw(running: RunningStack, records: list[RawRecord]) -> None:
     """Records exactly as given (headers included: poison, hand-made dead letters), acknowledged."""
-    producer = Producer({"bootstrap.servers": running.endpoints.kafka.kafka_bootstrap_servers})
+    producer = Producer(running.client_config())
     failures: list[str] = []
 
     def delivered(error: object, _message: object) -> None:

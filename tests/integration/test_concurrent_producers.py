@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer
@@ -24,8 +25,10 @@ RECORDS_EACH = 4000
 READERS = 3
 
 
-def _produce(bootstrap: str, topic: str, producer_id: int, acked: list[bytes], lock: threading.Lock) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "enable.idempotence": False})
+def _produce(
+    config: dict[str, Any], topic: str, producer_id: int, acked: list[bytes], lock: threading.Lock
+) -> None:
+    producer = Producer({**config, "linger.ms": 0, "enable.idempotence": False})
 
     def delivered(error: object, message: object) -> None:
         if error is None:
@@ -39,9 +42,9 @@ def _produce(bootstrap: str, topic: str, producer_id: int, acked: list[bytes], l
     assert producer.flush(60) == 0
 
 
-def _raw_reader(bootstrap: str, topic: str, total: int, deadline: float, seen: set[bytes]) -> None:
+def _raw_reader(config: dict[str, Any], topic: str, total: int, deadline: float, seen: set[bytes]) -> None:
     """librdkafka alone, for comparison: what a consumer without the gap check gets."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "raw-reader", "fetch.wait.max.ms": 10})
+    consumer = Consumer({**config, "group.id": "raw-reader", "fetch.wait.max.ms": 10})
     consumer.assign([KafkaTopicPartition(topic, 0, 0)])
     try:
         while len(seen) < total and time.monotonic() < deadline:
@@ -70,7 +73,7 @@ async def test_live_consumers_get_every_record_written_by_concurrent_producers(r
     spec = scratch_topic("concurrent-producers", "fseflow-tests")
     await kafka.ensure_topics([spec])
     topic = kafka.names(spec)
-    bootstrap = running.endpoints.kafka.kafka_bootstrap_servers
+    bootstrap = running.client_config()
     total = PRODUCERS * RECORDS_EACH
     deadline = time.monotonic() + 120
     acked: list[bytes] = []

@@ -208,7 +208,7 @@ def _committed_and_high(running: RunningStack) -> tuple[dict[int, int], dict[int
     topic = running.kafka().names(FSE_RECEIVED)
     consumer = Consumer(
         {
-            "bootstrap.servers": running.state.kafka_bootstrap_servers,
+            **running.client_config(),
             "group.id": "national-check",
             "enable.auto.commit": False,
         }
@@ -217,9 +217,7 @@ def _committed_and_high(running: RunningStack) -> tuple[dict[int, int], dict[int
         partitions = [TopicPartition(topic, p) for p in range(8)]
         committed = {tp.partition: tp.offset for tp in consumer.committed(partitions, timeout=10)}
         # The high-water mark from a fetch (ListOffsets is not reliable on Tansu).
-        reader = Consumer(
-            {"bootstrap.servers": running.state.kafka_bootstrap_servers, "group.id": f"hw-{uuid.uuid4()}"}
-        )
+        reader = Consumer({**running.client_config(), "group.id": f"hw-{uuid.uuid4()}"})
         reader.assign([TopicPartition(topic, p, 0) for p in range(8)])
         high: dict[int, int] = {}
         while len(high) < 8:

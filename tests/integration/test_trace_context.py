@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -19,11 +20,11 @@ pytestmark = pytest.mark.integration
 EVERY_REASON = Path(__file__).parents[1] / "e2e" / "scenarios" / "every-reason.json"
 
 
-def _records_of(bootstrap: str, prefixes: tuple[str, ...], world: str) -> dict[str, list[dict[str, bytes]]]:
+def _records_of(
+    config: dict[str, Any], prefixes: tuple[str, ...], world: str
+) -> dict[str, list[dict[str, bytes]]]:
     """Headers of every record of ``world`` (its key starts with the world) on matching topics."""
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": "trace-test", "enable.auto.commit": False}
-    )
+    consumer = Consumer({**config, "group.id": "trace-test", "enable.auto.commit": False})
     try:
         topics = [t for t in consumer.list_topics(timeout=10).topics if t.startswith(prefixes)]
         consumer.assign(
@@ -54,7 +55,7 @@ async def test_every_published_record_carries_a_traceparent(running: RunningStac
     world = results["world"]
     found = await asyncio.to_thread(
         _records_of,
-        running.endpoints.kafka.kafka_bootstrap_servers,
+        running.client_config(),
         ("caisse.", "pointage.", "relances.", "cti.", "scor."),
         world,
     )

@@ -12,8 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTED = re.findall(r"^([A-Za-z0-9_.-]+):[^\n]*## ", (ROOT / "Makefile").read_text(), re.M)
-# Targets that run nothing from the venv.
-NO_VENV = {"help", "browser"}
+# Targets that run nothing from the venv (Debian packages, Maven).
+NO_VENV = {"help", "browser", "kafka", "kcat"}
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
@@ -39,7 +39,8 @@ def fresh_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Makefile and the lock inputs, without .venv (what a fresh clone has before setup)."""
     clone = tmp_path_factory.mktemp("clone")
     shutil.copy(ROOT / "Makefile", clone / "Makefile")
-    for name in ("uv.lock", "pyproject.toml"):
+    (clone / "deploy/kafka").mkdir(parents=True)
+    for name in ("uv.lock", "pyproject.toml", "deploy/kafka/pom.xml"):
         shutil.copy(ROOT / name, clone / name)
     return clone
 

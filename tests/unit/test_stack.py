@@ -168,7 +168,7 @@ def test_a_taken_documented_port_is_named_with_its_holder_and_how_to_move_it(
     with pytest.raises(stack_ports.PortTaken) as taken:
         stack_ports.PortPlan("127.0.0.1", any_free=False).claim("kafka")
     message = str(taken.value)
-    assert f"port {port} (Tansu, the Kafka-protocol broker)" in message
+    assert f"port {port} (the broker: Tansu, or Apache Kafka node 1)" in message
     assert f"pid {os.getpid()}" in message
     assert "--port kafka=PORT" in message and "FSEFLOW_PORTS=kafka=PORT" in message
 

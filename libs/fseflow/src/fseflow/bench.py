@@ -17,6 +17,7 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
@@ -215,7 +216,14 @@ async def _baseline(kafka: KafkaFactory, count: int, size: int) -> float:
     return count / elapsed
 
 
-async def run_bench(system: Endpoints, config: BenchConfig, console: Console) -> dict[str, Any]:
+async def run_bench(
+    system: Endpoints,
+    config: BenchConfig,
+    console: Console,
+    cpu_seconds: Callable[[], float] | None = None,
+) -> dict[str, Any]:
+    """The three measurements; ``cpu_seconds`` (the broker's CPU time so far) adds the broker's
+    CPU seconds per 100,000 FSE of the throughput phase."""
     rng = random.Random(config.seed)  # noqa: S311 - load generation, not cryptography
     world = f"bench-{uuid.uuid4().hex[:8]}"
     data, _ = _world(config, rng)
@@ -236,11 +244,13 @@ async def run_bench(system: Endpoints, config: BenchConfig, console: Console) ->
         await asyncio.wait_for(channel.channel_ready(), 30)
         console.print(f"throughput phase: {config.concurrency} SubmitLot calls in flight...")
         watcher.latency.reset()
+        cpu_before = cpu_seconds() if cpu_seconds else 0.0
         started = time.perf_counter()
         await _submit_all(stub, lots, config.concurrency)
         submitted = time.perf_counter()
         await watcher.wait_count(len(lots) * config.lot_size, 900)
         finished = time.perf_counter()
+        cpu_used = (cpu_seconds() - cpu_before) if cpu_seconds else None
         throughput = len(lots) * config.lot_size / (finished - started)
         saturated = watcher.latency
         saturated_p50 = saturated.get_value_at_percentile(50)
@@ -274,6 +284,9 @@ async def run_bench(system: Endpoints, config: BenchConfig, console: Console) ->
         "saturated_p99_ms": saturated_p99,
         "submit_seconds": round(submitted - started, 2),
         "drain_seconds": round(finished - submitted, 2),
+        "broker_cpu_s_per_100k_fse": (
+            round(cpu_used * 100_000 / (len(lots) * config.lot_size), 2) if cpu_used is not None else None
+        ),
         "kafka_client": system.kafka.kafka_client,
         "embedded_broker": system.embedded_kafka,
         "cpus": os.cpu_count(),

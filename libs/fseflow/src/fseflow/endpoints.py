@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fseflow.settings import KafkaSettings
-from fseflow.stack import Stack, StackState
+from fseflow.stack import BROKER_TANSU, Stack, StackState
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,9 @@ class Endpoints:
     ingest_address: str
     # The pôle's decisions API (pointage); each technician has a token of their own (D40).
     pointage_url: str
-    # Tansu: ListOffsets cannot be trusted, so readers start from the beginning of topics.
+    # The embedded stack's broker (Tansu or Apache Kafka): readers start from the beginning of
+    # topics (ListOffsets cannot be trusted on Tansu; on a short-lived local Kafka it costs little
+    # and keeps both brokers on one path).
     embedded_kafka: bool
 
     @property
@@ -58,11 +60,19 @@ def from_environment(environ: Mapping[str, str], stack: Stack) -> Endpoints | No
 
 
 def from_stack(state: StackState) -> Endpoints:
+    """The recorded stack, as a client sees it: on Apache Kafka, as the admin (D55)."""
+    env = state.env()
     return Endpoints(
         kafka=KafkaSettings(
             kafka_bootstrap_servers=state.kafka_bootstrap_servers,
-            kafka_idempotence=not state.embedded_kafka,
+            # Idempotent producers wherever the broker takes them: all but Tansu.
+            kafka_idempotence=state.broker_kind != BROKER_TANSU,
             kafka_client=state.kafka_client,
+            kafka_security_protocol=env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+            kafka_sasl_mechanism=env.get("KAFKA_SASL_MECHANISM"),
+            kafka_sasl_username=env.get("KAFKA_SASL_USERNAME"),
+            kafka_sasl_password=env.get("KAFKA_SASL_PASSWORD"),
+            kafka_replication_factor=int(env.get("KAFKA_REPLICATION_FACTOR", "1")),
         ),
         database_url=state.database_url,
         ingest_address=state.ingest_address,

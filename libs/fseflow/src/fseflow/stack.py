@@ -36,15 +36,18 @@ from typing import Any
 
 import asyncpg
 
-from fseflow import pki, refdata, world
+from fseflow import kafka_broker, pki, refdata, world
 from fseflow import stack_postgres as postgres
+from fseflow.kafka_broker import KafkaNode, KafkaUnavailable
 from fseflow.stack_ports import DEFAULT_PORTS, PURPOSES, PortPlan, PortTaken, is_free, taken_message
 from fseflow.stack_state import (
-    BROKER,
     BROKER_EXTERNAL,
+    BROKER_KAFKA,
     BROKER_TANSU,
     DATABASE,
     DEFAULT_REPLICAS,
+    EMBEDDED_BROKERS,
+    KAFKA_NODE_COUNTS,
     SCALABLE,
     SERVICE_MODULES,
     DownOutcome,
@@ -57,6 +60,7 @@ from fseflow.stack_state import (
     check_agrees,
     default_home,
     instance_names,
+    kafka_port_names,
     port_of,
     recovery,
     requested_instances,
@@ -66,10 +70,13 @@ from fseflow.stack_state import (
 # Callers import these from here; the state and its decisions live in fseflow.stack_state.
 __all__ = [
     "BROKER_EXTERNAL",
+    "BROKER_KAFKA",
     "BROKER_TANSU",
     "DEFAULT_PORTS",
     "DEFAULT_REPLICAS",
+    "EMBEDDED_BROKERS",
     "FAILURES",
+    "KAFKA_NODE_COUNTS",
     "SCALABLE",
     "SERVICE_MODULES",
     "DownOutcome",
@@ -90,7 +97,10 @@ __all__ = [
 LOOPBACK = "127.0.0.1"
 BIND_HOST_VARIABLES = ("METRICS_HOST", "GRPC_HOST", "CONSOLE_HOST")
 # What the stack's operations raise with a message for the operator.
-FAILURES = (StackError, PortTaken, postgres.PostgresFailed)
+FAILURES = (StackError, PortTaken, postgres.PostgresFailed, KafkaUnavailable)
+# Seconds a Kafka node may take to stop after SIGTERM (a controlled shutdown moves its
+# leaderships away first) before SIGKILL.
+KAFKA_STOP_GRACE = 30.0
 
 
 class Stack:
@@ -108,6 +118,7 @@ class Stack:
             return None
         raw = json.loads(self.state_file.read_text())
         raw["services"] = {k: ServiceProcess(**v) for k, v in raw.get("services", {}).items()}
+        raw["kafka_nodes"] = [KafkaNode(**node) for node in raw.get("kafka_nodes", [])]
         # A field an older version wrote and this one dropped (pointage_api_token) is ignored.
         known = {f.name for f in fields(StackState)}
         return StackState(**{k: v for k, v in raw.items() if k in known})
@@ -140,8 +151,10 @@ class Stack:
             return f"the stack in {self.home} was stopped"
         if (current.broker_pid, current.database_url) != (state.broker_pid, state.database_url):
             return f"the stack in {self.home} was started again"
-        if state.embedded_kafka and not _broker_runs(state):
+        if state.broker_kind == BROKER_TANSU and not _broker_runs(state):
             return f"Tansu (pid {state.broker_pid}) stopped"
+        if state.broker_kind == BROKER_KAFKA and not any(_node_runs(state, n) for n in state.kafka_nodes):
+            return "every Kafka node stopped"
         if state.embedded_postgres and not _postgres_runs(state):
             return f"PostgreSQL ({state.postgres_data}) stopped"
         return None
@@ -159,16 +172,23 @@ class Stack:
         ports: dict[str, int] | None = None,
         timeout: float = 120.0,
         progress: bool = False,
+        broker: str | None = None,
+        brokers: int | None = None,
     ) -> UpOutcome:
         """A stack afresh when none is recorded; else start what is down of the recorded one.
 
         Options given (not None) must agree with a recorded stack: they choose how a stack starts
-        afresh. Raises one of FAILURES, saying what to do (a taken port, a dead memory broker).
+        afresh. ``broker`` is tansu or kafka (default: FSEFLOW_BROKER, else tansu), ``brokers``
+        the Kafka nodes (1 or 3; default FSEFLOW_BROKERS, else 1). Raises one of FAILURES,
+        saying what to do (a taken port, a dead memory broker, no Java).
         """
         say = _sayer(progress)
         recorded = self.load()
         if recorded is None:
+            kind, nodes = broker_choice(broker, brokers)
             state = self._start_afresh(
+                broker=kind,
+                brokers=nodes,
                 kafka_bootstrap_servers=kafka_bootstrap_servers,
                 database_url=database_url,
                 instances=requested_instances(services or tuple(SERVICE_MODULES), replicas),
@@ -178,7 +198,7 @@ class Stack:
                 timeout=timeout,
                 say=say,
             )
-            infrastructure = [BROKER] * state.embedded_kafka + [DATABASE] * state.embedded_postgres
+            infrastructure = [state.broker_kind] * state.embedded_kafka + [DATABASE] * state.embedded_postgres
             return UpOutcome(state, [*infrastructure, *state.services], fresh=True)
         asked = None
         if services is not None or replicas is not None:
@@ -190,6 +210,8 @@ class Stack:
             instances=asked,
             kafka_client=kafka_client,
             ports=ports,
+            broker_kind=broker,
+            brokers=brokers,
         )
         missing = recovery(recorded, self.liveness(recorded))
         if missing:
@@ -200,8 +222,11 @@ class Stack:
         self, state: StackState, missing: list[str], timeout: float, say: Callable[[str], None]
     ) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
-        if BROKER in missing:
-            raise StackError(f"no way to start a {state.broker_kind} broker again")  # none durable yet
+        if BROKER_KAFKA in missing:
+            say("starting the Kafka nodes that are down again, on their data...")
+            self._restart_kafka(state, timeout)
+        elif state.broker_kind in missing:
+            raise StackError(f"no way to start a {state.broker_kind} broker again")
         if DATABASE in missing:
             say(f"starting PostgreSQL again on {state.postgres_data}...")
             self._restart_postgres(state)
@@ -216,6 +241,8 @@ class Stack:
     def _start_afresh(
         self,
         *,
+        broker: str,
+        brokers: int,
         kafka_bootstrap_servers: str | None,
         database_url: str | None,
         instances: list[str],
@@ -228,7 +255,17 @@ class Stack:
         services = {service_of(name) for name in instances}
         plan = PortPlan(LOOPBACK, any_free=self.any_free_port, overrides=ports)
         # Every port is chosen before anything starts: a taken one fails at once, naming it.
+        kafka = broker == BROKER_KAFKA and kafka_bootstrap_servers is None
         kafka_port = plan.claim("kafka") if kafka_bootstrap_servers is None else 0
+        nodes = [
+            KafkaNode(
+                n,
+                kafka_port if n == 1 else plan.claim(kafka_port_names(n)[0], "kafka"),
+                plan.claim(kafka_port_names(n)[1], "kafka-controller"),
+            )
+            for n in range(1, brokers + 1)
+            if kafka
+        ]
         postgres_port = plan.claim("postgres") if database_url is None else 0
         scor_port = (
             plan.claim("scor-grpc")
@@ -247,11 +284,15 @@ class Stack:
             pointage_url=f"http://{LOOPBACK}:{plan.claim('pointage-console')}"
             if "pointage" in services
             else "",
+            broker_kind=broker if kafka_bootstrap_servers is None else BROKER_EXTERNAL,
         )
         metrics_ports = {name: plan.claim(name, service_of(name)) for name in instances}
         self.logs.mkdir(parents=True, exist_ok=True)
         try:
-            if state.embedded_kafka:
+            if kafka:
+                say(f"starting Apache Kafka ({brokers} KRaft node(s), SASL/SCRAM, ACLs)...")
+                self._start_kafka(state, nodes, timeout, say)
+            elif state.embedded_kafka:
                 say("starting Tansu (Kafka-protocol broker, memory storage)...")
                 self._start_broker(state, kafka_port)
             if state.embedded_postgres:
@@ -295,6 +336,134 @@ class Stack:
         state.broker_pid = process.pid
         state.kafka_bootstrap_servers = f"{LOOPBACK}:{port}"
         _wait_port(port, 20, "Tansu", process.pid)
+
+    # -- Apache Kafka ---------------------------------------------------------------------------
+    def _start_kafka(
+        self, state: StackState, nodes: list[KafkaNode], timeout: float, say: Callable[[str], None]
+    ) -> None:
+        kafka_dir = self.home / "kafka"
+        if kafka_dir.exists():
+            # No stack is recorded in this home: data left by one whose state was lost.
+            say(f"deleting the Kafka data left in {kafka_dir} by a stack no longer recorded...")
+            shutil.rmtree(kafka_dir)
+        passwords = kafka_broker.load_credentials(self.home)
+        kafka_broker.prepare(self.home, nodes, passwords[kafka_broker.ADMIN])
+        state.kafka_nodes = nodes
+        state.kafka_replication_factor = len(nodes)
+        state.kafka_bootstrap_servers = ",".join(f"{LOOPBACK}:{n.port}" for n in nodes)
+        for node in nodes:
+            kafka_broker.start(self.home, node, self.logs / f"kafka-{node.node_id}.log")
+        state.broker_pid = nodes[0].pid
+        self._save(state)
+        self._wait_kafka(state, timeout)
+        say("creating the services' users, their ACLs (from the topic registry) and the topics...")
+        self._provision_kafka(state)
+
+    def _wait_kafka(self, state: StackState, timeout: float) -> None:
+        kafka_broker.wait_ready(
+            state.kafka_bootstrap_servers,
+            kafka_broker.load_credentials(self.home)[kafka_broker.ADMIN],
+            len(state.kafka_nodes),
+            timeout,
+            alive=lambda: all(_node_runs(state, n) for n in state.kafka_nodes),
+        )
+
+    def _provision_kafka(self, state: StackState) -> None:
+        """Every service's SCRAM user and ACLs, and every registered topic, as the admin
+        (idempotent: also run when the stack starts again)."""
+        from confluent_kafka.admin import AdminClient
+
+        from fseflow import acl, kafka_access, topics
+        from fseflow.endpoints import from_stack
+        from fseflow.kafka.factory import KafkaFactory
+
+        settings = from_stack(state).kafka
+        factory = KafkaFactory(settings, "fseflow-stack")
+        admin = AdminClient(factory.confluent_config())
+        passwords = kafka_broker.load_credentials(self.home)
+        kafka_access.upsert_users(admin, {s: passwords[s] for s in topics.SERVICES})
+        kafka_access.create_acls(admin, acl.all_service_grants(settings.kafka_topic_prefix))
+        asyncio.run(factory.ensure_topics(topics.ALL_TOPICS))
+
+    def _restart_kafka(self, state: StackState, timeout: float) -> None:
+        for node in state.kafka_nodes:
+            if not _node_runs(state, node):
+                self._start_kafka_node(state, node)
+        state.broker_pid = state.kafka_nodes[0].pid
+        self._save(state)
+        self._wait_kafka(state, timeout)
+        self._provision_kafka(state)
+
+    def _start_kafka_node(self, state: StackState, node: KafkaNode) -> None:
+        if not kafka_broker.config_file(self.home, node.node_id).exists():
+            raise StackError(
+                f"Kafka node {node.node_id}'s data ({kafka_broker.node_dir(self.home, node.node_id)}) "
+                "is gone: `fseflow reset` starts afresh"
+            )
+        client, controller = kafka_port_names(node.node_id)
+        _check_free(node.port, client, PURPOSES["kafka"])
+        _check_free(node.controller_port, controller, PURPOSES["kafka-controller"])
+        kafka_broker.start(self.home, node, self.logs / f"kafka-{node.node_id}.log")
+
+    def kafka_node(self, state: StackState, node_id: int) -> KafkaNode:
+        for node in state.kafka_nodes:
+            if node.node_id == node_id:
+                return node
+        raise UnknownProcess(f"no Kafka node {node_id} in the stack in {self.home}")
+
+    def stop_kafka_node(
+        self, state: StackState, node_id: int, sig: int = signal.SIGTERM, wait: float = KAFKA_STOP_GRACE
+    ) -> None:
+        """Stop one node (SIGKILL: a crash; SIGTERM: a controlled shutdown)."""
+        node = self.kafka_node(state, node_id)
+        if _node_runs(state, node):
+            assert node.pid is not None
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(node.pid, sig)
+            _reap(node.pid, wait)
+
+    def start_kafka_node(self, state: StackState, node_id: int, timeout: float = 120.0) -> None:
+        """Start one stopped node on its data and wait until every partition has its full set of
+        in-sync replicas again (so that the next node may stop without losing the quorum)."""
+        node = self.kafka_node(state, node_id)
+        self._start_kafka_node(state, node)
+        state.broker_pid = state.kafka_nodes[0].pid
+        self._save(state)
+        self._wait_kafka(state, timeout)
+        self.wait_in_sync(state, timeout)
+
+    def restart_kafka(
+        self, state: StackState, *, grace: float = KAFKA_STOP_GRACE, timeout: float = 120.0
+    ) -> None:
+        """A rolling restart: each node stops (SIGTERM) and is back in sync before the next."""
+        for node in list(state.kafka_nodes):
+            self.stop_kafka_node(state, node.node_id, signal.SIGTERM, grace)
+            self.start_kafka_node(state, node.node_id, timeout)
+
+    def wait_in_sync(self, state: StackState, timeout: float) -> None:
+        """Until no partition is under-replicated (every replica in the ISR)."""
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import AdminClient
+
+        from fseflow.endpoints import from_stack
+        from fseflow.kafka.factory import KafkaFactory
+
+        admin = AdminClient(KafkaFactory(from_stack(state).kafka, "fseflow-stack").confluent_config())
+        deadline = time.monotonic() + timeout
+        lagging: list[str] = ["no metadata yet"]
+        while time.monotonic() < deadline:
+            with contextlib.suppress(KafkaException):
+                metadata = admin.list_topics(timeout=5.0)
+                lagging = [
+                    f"{name}[{p.id}]"
+                    for name, topic in metadata.topics.items()
+                    for p in topic.partitions.values()
+                    if len(p.isrs) < len(p.replicas) or p.leader < 0
+                ]
+                if not lagging:
+                    return
+            time.sleep(0.2)
+        raise StackError(f"Kafka partitions not back in sync within {timeout:.0f}s: {', '.join(lagging[:5])}")
 
     def _start_postgres(self, state: StackState, port: int, say: Callable[[str], None]) -> None:
         data, user = postgres.data_dir(self.home)
@@ -369,6 +538,8 @@ class Stack:
         elif metrics_port is None:
             metrics_port = PortPlan(LOOPBACK, any_free=self.any_free_port).claim(name, service)
         env = {**os.environ, **state.env(), **(extra_env or {})}
+        # On Apache Kafka each service connects as itself: its ACLs are its own (acl.py).
+        env.update(state.kafka_credentials(service))
         env.update(
             METRICS_PORT=str(metrics_port),
             OTEL_SERVICE_NAME=service,
@@ -505,15 +676,29 @@ class Stack:
             if _postgres_runs(state):
                 outcome.stopped.append(DATABASE)
             postgres.stop(Path(state.postgres_data), state.postgres_user)
-        if state.embedded_kafka and _broker_runs(state):
+        if state.broker_kind == BROKER_TANSU and _broker_runs(state):
             assert state.broker_pid is not None
             os.kill(state.broker_pid, signal.SIGTERM)
             _reap(state.broker_pid, 10)
-            outcome.stopped.append(BROKER)
+            outcome.stopped.append(BROKER_TANSU)
+        if state.broker_kind == BROKER_KAFKA:
+            running = [n for n in state.kafka_nodes if _node_runs(state, n)]
+            # All at once: one by one, the last nodes would wait for a quorum that is leaving.
+            for node in running:
+                assert node.pid is not None
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(node.pid, signal.SIGTERM)
+            for node in running:
+                assert node.pid is not None
+                _reap(node.pid, KAFKA_STOP_GRACE)
+            if running:
+                outcome.stopped.append(BROKER_KAFKA)
         if wipe:
             outcome.deleted = state.data()
             if state.embedded_postgres and state.postgres_data:
                 shutil.rmtree(state.postgres_data, ignore_errors=True)
+            if state.broker_kind == BROKER_KAFKA:
+                shutil.rmtree(self.home / "kafka", ignore_errors=True)
             # Documents go with the topics and the database they are described in.
             shutil.rmtree(self.home / "scor", ignore_errors=True)
             self.state_file.unlink(missing_ok=True)
@@ -551,6 +736,17 @@ class Stack:
                 "bootstrap": state.kafka_bootstrap_servers,
                 "pid": state.broker_pid,
                 "alive": live.broker,
+                "nodes": [
+                    {
+                        "id": node.node_id,
+                        "pid": node.pid,
+                        "port": node.port,
+                        "controller_port": node.controller_port,
+                        "alive": _node_runs(state, node),
+                    }
+                    for node in state.kafka_nodes
+                ],
+                "replication_factor": state.kafka_replication_factor,
             },
             "database": {
                 "url": state.database_url,
@@ -609,7 +805,30 @@ def _runs(pid: int | None, marker: str) -> bool:
 
 
 def _broker_runs(state: StackState) -> bool:
+    if state.broker_kind == BROKER_KAFKA:
+        return all(_node_runs(state, node) for node in state.kafka_nodes)
     return _runs(state.broker_pid, f"tcp://{state.kafka_bootstrap_servers}")
+
+
+def _node_runs(state: StackState, node: KafkaNode) -> bool:
+    return _runs(node.pid, kafka_broker.marker(Path(state.home), node.node_id))
+
+
+def broker_choice(broker: str | None, brokers: int | None) -> tuple[str, int]:
+    """The broker kind and node count of a stack starting afresh: the options, else
+    FSEFLOW_BROKER / FSEFLOW_BROKERS, else Tansu (no Java needed) with one node."""
+    kind = broker or os.environ.get("FSEFLOW_BROKER") or BROKER_TANSU
+    if kind not in EMBEDDED_BROKERS:
+        raise StackError(f"broker {kind!r}: expected one of {', '.join(EMBEDDED_BROKERS)} (FSEFLOW_BROKER)")
+    text = os.environ.get("FSEFLOW_BROKERS") or "1"
+    count = brokers if brokers is not None else (int(text) if text.isdigit() else -1)
+    if count not in KAFKA_NODE_COUNTS:
+        raise StackError(
+            f"brokers {count if count >= 0 else text!r}: expected 1 or 3 (a KRaft quorum) (FSEFLOW_BROKERS)"
+        )
+    if kind == BROKER_TANSU and count != 1:
+        raise StackError("Tansu runs one broker: --brokers 3 needs --broker kafka")
+    return kind, count
 
 
 def _postgres_runs(state: StackState) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 DEFAULT_PORTS = {
     "kafka": 19092,
+    "kafka-controller": 19093,
     "postgres": 15432,
     "ingest-grpc": 50051,
     "scor-grpc": 50052,
@@ -28,7 +29,12 @@ DEFAULT_PORTS = {
 }
 # What needs each port, for error messages (an instance's ops port: its name).
 PURPOSES = {
-    "kafka": "Tansu, the Kafka-protocol broker",
+    "kafka": "the broker: Tansu, or Apache Kafka node 1",
+    "kafka-controller": "Apache Kafka's KRaft controller listener (node 1)",
+    "kafka-2": "Apache Kafka's node 2",
+    "kafka-controller-2": "Apache Kafka's KRaft controller listener (node 2)",
+    "kafka-3": "Apache Kafka's node 3",
+    "kafka-controller-3": "Apache Kafka's KRaft controller listener (node 3)",
     "postgres": "PostgreSQL",
     "ingest-grpc": "ingest's gRPC front door",
     "scor-grpc": "scor-store's gRPC (mTLS)",

@@ -9,6 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fseflow import kafka_broker
+from fseflow.kafka_broker import KafkaNode
+
 SERVICE_MODULES = {
     "ingest": "ingest",
     "national-check": "national_check",
@@ -27,11 +30,23 @@ DEFAULT_REPLICAS = {"national-check": 2, "pointage": 2}
 
 # The broker's kind, kept in the state: what stopping it does to the data.
 BROKER_TANSU = "tansu"  # embedded, memory storage: its topics die with the process
+BROKER_KAFKA = "kafka"  # embedded Apache Kafka (KRaft), log dirs under $FSEFLOW_HOME/kafka
 BROKER_EXTERNAL = "external"  # KAFKA_BOOTSTRAP_SERVERS: not ours to start, stop or wipe
 MEMORY_BROKERS = frozenset({BROKER_TANSU})
-# The names `up` reports for the two infrastructure processes.
+EMBEDDED_BROKERS = (BROKER_TANSU, BROKER_KAFKA)
+# Kafka nodes a stack may run: one, or a quorum of three (replication factor 3, min ISR 2).
+KAFKA_NODE_COUNTS = (1, 3)
+# The names `up` reports for the two infrastructure processes (the broker's: its kind).
 BROKER = "tansu"
 DATABASE = "postgresql"
+
+
+def kafka_port_names(node_id: int) -> tuple[str, str]:
+    """The port names of Kafka node N: (clients', controller's); node 1's are "kafka" and
+    "kafka-controller", node 2's "kafka-2" and "kafka-controller-2" (+10 each, D31)."""
+    if node_id == 1:
+        return "kafka", "kafka-controller"
+    return f"kafka-{node_id}", f"kafka-controller-{node_id}"
 
 
 def instance_names(service: str, replicas: int) -> list[str]:
@@ -82,8 +97,12 @@ class StackState:
     scor_seal_key_file: str = ""
     # The pôle's console and decisions API.
     pointage_url: str = ""
-    # BROKER_TANSU or BROKER_EXTERNAL (a stack.json written before this field: from embedded_kafka).
+    # BROKER_TANSU, BROKER_KAFKA or BROKER_EXTERNAL (a stack.json written before this field:
+    # from embedded_kafka).
     broker_kind: str = ""
+    # BROKER_KAFKA: its nodes (ports, pids) and the replication factor of the topics.
+    kafka_nodes: list[KafkaNode] = field(default_factory=list)
+    kafka_replication_factor: int = 1
 
     def __post_init__(self) -> None:
         if not self.broker_kind:
@@ -93,8 +112,21 @@ class StackState:
     def broker_keeps_data(self) -> bool:
         return self.broker_kind not in MEMORY_BROKERS
 
+    def kafka_credentials(self, user: str) -> dict[str, str]:
+        """KAFKA_* settings of ``user`` (admin or a service) on the embedded Apache Kafka."""
+        if self.broker_kind != BROKER_KAFKA:
+            return {}
+        passwords = kafka_broker.load_credentials(Path(self.home))
+        return {
+            "KAFKA_SECURITY_PROTOCOL": kafka_broker.SECURITY_PROTOCOL,
+            "KAFKA_SASL_MECHANISM": kafka_broker.SCRAM_MECHANISM,
+            "KAFKA_SASL_USERNAME": user,
+            "KAFKA_SASL_PASSWORD": passwords[user],
+        }
+
     def env(self) -> dict[str, str]:
-        """What a client (replay, bench, subscribe, fsck) needs to reach this stack."""
+        """What a client (replay, bench, subscribe, fsck) needs to reach this stack: on Apache
+        Kafka, with the admin's credentials (a super user: clients here are operators' tools)."""
         values = {
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
             "DATABASE_URL": self.database_url,
@@ -108,20 +140,27 @@ class StackState:
             "POINTAGE_URL": self.pointage_url,
             "TECHNICIAN_CERTS_DIR": str(Path(self.certs_dir) / "technicians") if self.certs_dir else "",
         }
-        if self.embedded_kafka:
-            values["KAFKA_IDEMPOTENCE"] = "false"
+        if self.broker_kind == BROKER_TANSU:
+            values["KAFKA_IDEMPOTENCE"] = "false"  # Tansu refuses InitProducerId
+        if self.broker_kind == BROKER_KAFKA:
+            values["KAFKA_IDEMPOTENCE"] = "true"
+            values["KAFKA_REPLICATION_FACTOR"] = str(self.kafka_replication_factor)
+            values.update(self.kafka_credentials(kafka_broker.ADMIN))
         return values
 
     def ports(self) -> dict[str, int]:
         """Every port of the stack by name (DEFAULT_PORTS' names, instances by their own)."""
         found = {
-            "kafka": port_of(self.kafka_bootstrap_servers) if self.embedded_kafka else None,
+            "kafka": port_of(self.kafka_bootstrap_servers.split(",")[0]) if self.embedded_kafka else None,
             "postgres": port_of(self.database_url) if self.embedded_postgres else None,
             "ingest-grpc": port_of(self.ingest_address),
             "scor-grpc": port_of(self.scor_address) if "scor-store" in self.running_services() else None,
             "pointage-console": port_of(self.pointage_url),
         }
         ports = {name: port for name, port in found.items() if port}
+        for node in self.kafka_nodes:
+            client, controller = kafka_port_names(node.node_id)
+            ports.update({client: node.port, controller: node.controller_port})
         ports.update({name: p.metrics_port for name, p in self.services.items()})
         return ports
 
@@ -131,8 +170,10 @@ class StackState:
     def data(self) -> list[str]:
         """What deleting this stack's data deletes, in words."""
         found = []
-        if self.embedded_kafka:
+        if self.broker_kind == BROKER_TANSU:
             found.append("the broker's topics (in Tansu's memory)")
+        if self.broker_kind == BROKER_KAFKA:
+            found.append(f"the broker's topics (Kafka's log dirs in {Path(self.home) / 'kafka'})")
         if self.embedded_postgres and self.postgres_data:
             found.append(f"the database ({self.postgres_data})")
         if self.scor_supports:
@@ -177,7 +218,7 @@ def recovery(state: StackState, live: Liveness) -> list[str]:
         raise StackError(broker_lost_message(state))
     missing = []
     if state.embedded_kafka and not live.broker:
-        missing.append(BROKER)  # a durable broker, on its own data
+        missing.append(state.broker_kind)  # a durable broker, on its own data
     if state.embedded_postgres and not live.database:
         missing.append(DATABASE)
     return missing + [name for name, alive in live.processes.items() if not alive]
@@ -211,11 +252,15 @@ def check_agrees(
     instances: list[str] | None,
     kafka_client: str | None,
     ports: dict[str, int] | None,
+    broker_kind: str | None = None,
+    brokers: int | None = None,
 ) -> None:
     """Options of ``up`` choose how a stack starts afresh: on a recorded one they must agree."""
     recorded_ports = state.ports()
     pairs: list[tuple[str, object, object]] = [
         ("broker", state.kafka_bootstrap_servers, kafka_bootstrap_servers),
+        ("broker kind", state.broker_kind, broker_kind),
+        ("Kafka nodes", len(state.kafka_nodes) or 1, brokers),
         ("database", state.database_url, database_url),
         ("kafka client", state.kafka_client, kafka_client),
         ("processes", sorted(state.services), None if instances is None else sorted(instances)),

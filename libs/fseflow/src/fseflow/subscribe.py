@@ -81,12 +81,17 @@ async def subscribe(
     show_days: bool = False,
     as_json: bool = False,
     write: Callable[[str], None] = print,
+    group_id: str | None = None,
 ) -> int:
-    """Print the organism's events until interrupted (or ``idle_exit_s`` without any)."""
+    """Print the organism's events until interrupted (or ``idle_exit_s`` without any).
+
+    ``group_id``: the group librdkafka is given (it reads assigned partitions and never commits);
+    with a caisse's credentials it must be under ``caisse.RR-CCC.``, the only groups it may use.
+    """
     specs: list[TopicSpec] = [caisse_topic(organism, kind) for kind in kinds]
     await kafka.ensure_topics(specs)
     by_name = {kafka.names(spec): spec for spec in specs}
-    consumer = kafka.consumer(specs, group_id=None, assign_all_from=start_from)
+    consumer = kafka.consumer(specs, group_id=group_id, assign_all_from=start_from)
     await consumer.start()
     seen: set[str] = set()
     printed = 0

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fseflow import calendar, stack, topics
+from fseflow.cli import caisse as caisse_cli
 from fseflow.cli import dlq as dlq_cli
 from fseflow.cli.chaos import chaos
 from fseflow.endpoints import Endpoints, from_environment, from_stack
@@ -37,6 +38,7 @@ app.add_typer(refdata_app, name="refdata")
 app.add_typer(clock_app, name="clock")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(dlq_cli.app, name="dlq")
+app.add_typer(caisse_cli.app, name="caisse")
 
 
 def _plugins() -> None:
@@ -105,8 +107,8 @@ def running_system(*, start_if_missing: bool, quiet: bool = False) -> Iterator[E
         yield from_stack(outcome.state)
     finally:
         if not quiet:
-            err.print("[dim]Stopping the embedded stack started for this run.")
-        embedded.down(outcome.state)
+            err.print("[dim]Stopping the embedded stack started for this run (and deleting its data).")
+        embedded.down(outcome.state, wipe=True)
 
 
 def _embedded_state(embedded: stack.Stack, system: Endpoints) -> stack.StackState | None:
@@ -150,6 +152,18 @@ PortOption = Annotated[
         "(default: FSEFLOW_PORTS, comma-separated)",
     ),
 ]
+BrokerOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="FSEFLOW_BROKER",
+        help="tansu (embedded, memory only, no Java; the default) or kafka (Apache Kafka, KRaft, "
+        "SASL/SCRAM and ACLs; `make kafka` first)",
+    ),
+]
+BrokersOption = Annotated[
+    int | None,
+    typer.Option(envvar="FSEFLOW_BROKERS", help="Kafka nodes: 1, or 3 (a quorum, replication factor 3)"),
+]
 AnyFreePortOption = Annotated[
     bool,
     typer.Option(
@@ -166,16 +180,20 @@ def up(
     replicas: ReplicasOption = None,
     port: PortOption = None,
     any_free_port: AnyFreePortOption = False,
+    broker: BrokerOption = None,
+    brokers: BrokersOption = None,
 ) -> None:
-    """Start the embedded stack (Tansu, PostgreSQL, every service), or what is down of it, and wait
-    until it is ready.
+    """Start the embedded stack (Tansu or Apache Kafka, PostgreSQL, every service), or what is down
+    of it, and wait until it is ready.
 
     On a recorded stack whose broker and database run, only the stopped processes start again,
     on the same ports and data; with everything running, it says so. It never deletes data: if
     Tansu (memory only) has died, it says what `fseflow reset` would delete and exits 1.
+    On Apache Kafka (--broker kafka) the data stays on disk: after `fseflow down`, `up` starts the
+    same nodes on it again.
     With KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL set, start only the services, against those.
     """
-    _bring_up(kafka_client, service, replicas, port, any_free_port, reset=False)
+    _bring_up(kafka_client, service, replicas, port, any_free_port, broker, brokers, reset=False)
 
 
 @app.command()
@@ -185,9 +203,11 @@ def reset(
     replicas: ReplicasOption = None,
     port: PortOption = None,
     any_free_port: AnyFreePortOption = False,
+    broker: BrokerOption = None,
+    brokers: BrokersOption = None,
 ) -> None:
     """Stop the embedded stack, delete its data (saying what) and start an empty one afresh."""
-    _bring_up(kafka_client, service, replicas, port, any_free_port, reset=True)
+    _bring_up(kafka_client, service, replicas, port, any_free_port, broker, brokers, reset=True)
 
 
 def _bring_up(
@@ -196,6 +216,8 @@ def _bring_up(
     replicas: list[str] | None,
     port: list[str] | None,
     any_free_port: bool,
+    broker: str | None,
+    brokers: int | None,
     *,
     reset: bool,
 ) -> None:
@@ -208,6 +230,10 @@ def _bring_up(
         )
     if kafka_client not in (None, "confluent", "aiokafka"):
         _fail(f"--kafka-client {kafka_client!r}: expected confluent or aiokafka", 2)
+    if broker not in (None, *stack.EMBEDDED_BROKERS):
+        _fail(f"--broker {broker!r}: expected {' or '.join(stack.EMBEDDED_BROKERS)}", 2)
+    if brokers not in (None, *stack.KAFKA_NODE_COUNTS):
+        _fail(f"--brokers {brokers}: expected 1 or 3 (a KRaft quorum)", 2)
     counts = _replicas(replicas)
     ports = _ports(port)
     embedded = _stack(any_free_port)
@@ -226,6 +252,8 @@ def _bring_up(
             kafka_client=kafka_client,
             ports=ports,
             progress=True,
+            broker=broker,
+            brokers=brokers,
         )
     except stack.FAILURES as exc:
         _fail(str(exc))
@@ -261,7 +289,7 @@ def _ports(values: list[str] | None) -> dict[str, int] | None:
     text = values or [v for v in os.environ.get("FSEFLOW_PORTS", "").split(",") if v]
     if not text:
         return None
-    replicas = {f"{s}-{n}" for s in stack.SCALABLE for n in range(2, 10)}
+    replicas = {f"{s}-{n}" for s in (*stack.SCALABLE, "kafka", "kafka-controller") for n in range(2, 10)}
     try:
         return parse_overrides(text, {*DEFAULT_PORTS, *replicas})
     except ValueError as exc:
@@ -308,9 +336,13 @@ def restart(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for /readyz")] = 90.0,
 ) -> None:
     """Restart one process, or every process of a service: SIGTERM (graceful, bounded), start again
-    on the same ports and environment, wait until ready."""
+    on the same ports and environment, wait until ready. `kafka` restarts every Apache Kafka node
+    in turn (each back in sync before the next stops), `kafka-2` one node."""
     embedded = _stack()
     state = embedded.load()
+    if state is not None and state.broker_kind == stack.BROKER_KAFKA and name.startswith("kafka"):
+        _restart_kafka(embedded, state, name, grace, timeout)
+        return
     before = {n: p.pid for n, p in state.services.items()} if state else {}
     started = time.perf_counter()
     try:
@@ -325,6 +357,27 @@ def restart(
     )
 
 
+def _restart_kafka(
+    embedded: stack.Stack, state: stack.StackState, name: str, grace: float, timeout: float
+) -> None:
+    number = name.removeprefix("kafka").removeprefix("-")
+    ids = [n.node_id for n in state.kafka_nodes] if not number else [int(number) if number.isdigit() else -1]
+    started = time.perf_counter()
+    try:
+        for node_id in ids:
+            before = embedded.kafka_node(state, node_id).pid
+            embedded.stop_kafka_node(state, node_id, wait=grace)
+            embedded.start_kafka_node(state, node_id, timeout)
+            err.print(
+                f"kafka-{node_id} pid {before} -> {embedded.kafka_node(state, node_id).pid}", highlight=False
+            )
+    except stack.UnknownProcess as exc:
+        _fail(str(exc), 2)
+    except stack.FAILURES as exc:
+        _fail(str(exc))
+    err.print(f"[green]restarted[/green] in {time.perf_counter() - started:.1f}s, every partition in sync")
+
+
 def _print_status(document: dict[str, Any]) -> None:
     """Addresses as plain lines (never cut or wrapped: they are copied), processes in a table."""
     broker, database = document["broker"], document["database"]
@@ -334,6 +387,9 @@ def _print_status(document: dict[str, Any]) -> None:
 
     line("stack", document["home"])
     memory = "" if broker["keeps_data"] else ", memory only"
+    nodes = broker.get("nodes") or []
+    if len(nodes) > 1:
+        memory += f", {len(nodes)} nodes, replication factor {broker['replication_factor']}"
     line(
         "broker",
         f"{broker['bootstrap']} ({broker['kind']}{memory}"
@@ -359,6 +415,9 @@ def _print_status(document: dict[str, Any]) -> None:
         ready = "yes" if process["ready"] is True else "no"
         table.add_row(name, str(process["pid"]), "yes" if process["alive"] else "NO", ready, ports)
     out.print(table)
+    for node in nodes:
+        if not node["alive"]:
+            line(f"kafka-{node['id']}:", f"NOT RUNNING (pid {node['pid']}, port {node['port']})")
     for name, process in document["processes"].items():
         if process["alive"] and process["ready"] is not True:
             line(f"{name}:", f"not ready: {process['ready']}")
@@ -392,6 +451,8 @@ def env() -> None:
     state = _stack().running()
     if state is None:
         _fail("No running stack.")
+    if state.broker_kind == stack.BROKER_KAFKA:
+        err.print("# Apache Kafka: these are the admin's credentials (a super user), for operators' tools")
     # Plain writes: a rich console would wrap long values at 80 columns when not on a terminal.
     sys.stdout.write(shell_exports(state.env()))
 
@@ -684,6 +745,13 @@ def subscribe(
     ] = None,
     days: Annotated[bool, typer.Option(help="Also print the pôle's day closures")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per event")] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="The caisse's client properties (`fseflow caisse grant`): connect with those "
+            "credentials only, no database, a group under caisse.RR-CCC."
+        ),
+    ] = None,
 ) -> None:
     """Print one organism's flow live, from its own caisse.RR-CCC.* topics only."""
     from fseflow.kafka.factory import KafkaFactory
@@ -696,23 +764,55 @@ def subscribe(
     except (ValueError, KeyError) as exc:
         err.print(f"[red]{exc}: kinds are {', '.join(topics.CAISSE_KINDS)}")
         raise typer.Exit(2) from None
+    client = f"fseflow-subscribe-{organism}"
+    if config is not None:
+        from fseflow import caisse_access
+
+        try:
+            settings = caisse_access.settings_from_properties(caisse_access.read_properties(config), config)
+        except (OSError, ValueError) as exc:
+            _fail(f"--config: {exc}", 2)
+        _run_subscription(
+            run_subscription,
+            KafkaFactory(settings, client),
+            organism,
+            kinds=kind or topics.CAISSE_KINDS,
+            world=world,
+            start_from="beginning" if from_beginning else "end",
+            idle_exit_s=idle_exit,
+            show_days=days,
+            as_json=as_json,
+            write=_print_flushed,
+            group_id=caisse_access.subscriber_group(organism),
+        )
+        return
     with running_system(start_if_missing=False) as system:
         _check_world(system, world)
-        kafka = KafkaFactory(system.kafka, f"fseflow-subscribe-{organism}")
+        _run_subscription(
+            run_subscription,
+            KafkaFactory(system.kafka, client),
+            organism,
+            kinds=kind or topics.CAISSE_KINDS,
+            world=world,
+            start_from="beginning" if from_beginning else system.read_from,
+            idle_exit_s=idle_exit,
+            show_days=days,
+            as_json=as_json,
+            write=_print_flushed,
+        )
+
+
+def _run_subscription(run: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Until interrupted; an authorisation or connection error in one line, exit 1."""
+    from confluent_kafka import KafkaException
+
+    from fseflow.kafka.factory import TopicSetupError
+
+    try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(
-                run_subscription(
-                    kafka,
-                    organism,
-                    kinds=kind or topics.CAISSE_KINDS,
-                    world=world,
-                    start_from="beginning" if from_beginning else system.read_from,
-                    idle_exit_s=idle_exit,
-                    show_days=days,
-                    as_json=as_json,
-                    write=_print_flushed,
-                )
-            )
+            asyncio.run(run(*args, **kwargs))
+    except (KafkaException, TopicSetupError, LookupError) as exc:
+        _fail(f"subscribe: {_one_line(exc)}")
 
 
 # -- demo -----------------------------------------------------------------------------------------
@@ -830,6 +930,30 @@ def bench(
         figures = asyncio.run(
             run_bench(system, BenchConfig(fse=fse, lot_size=lot_size, concurrency=concurrency), err)
         )
+    out_path.write_text(json.dumps(figures, indent=2) + "\n")
+    err.print(f"figures written to {out_path}")
+
+
+@app.command("bench-brokers")
+def bench_brokers(
+    fse: Annotated[int, typer.Option(help="FSE to push through SubmitLot on each broker")] = 50_000,
+    lot_size: Annotated[int, typer.Option(help="FSE per lot")] = 100,
+    concurrency: Annotated[int, typer.Option(help="SubmitLot calls in flight")] = 16,
+    latency_seconds: Annotated[float, typer.Option(help="Seconds of the paced latency phase")] = 20.0,
+    out_path: Annotated[Path, typer.Option("--out", help="JSON figures")] = Path(
+        "bench-brokers-results.json"
+    ),
+) -> None:
+    """`fseflow bench` on Tansu and on one Apache Kafka node, each on a temporary stack of its
+    own, in one table with the broker's CPU seconds per 100,000 FSE (`make kafka` first)."""
+    from fseflow.bench import BenchConfig
+    from fseflow.bench_brokers import compare
+
+    config = BenchConfig(fse=fse, lot_size=lot_size, concurrency=concurrency, latency_seconds=latency_seconds)
+    try:
+        figures = compare(config, err)
+    except stack.FAILURES as exc:
+        _fail(str(exc))
     out_path.write_text(json.dumps(figures, indent=2) + "\n")
     err.print(f"figures written to {out_path}")
 

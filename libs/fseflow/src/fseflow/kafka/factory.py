@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -14,6 +15,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from fseflow.kafka.aiokafka_client import AiokafkaConsumer, AiokafkaProducer
 from fseflow.kafka.base import Consumer, Producer
 from fseflow.kafka.confluent import ConfluentConsumer, ConfluentProducer
+from fseflow.kafka.ownership import OwnedTopicsProducer, WriterCheck, writer_identity
 from fseflow.settings import KafkaSettings
 from fseflow.topics import TopicNames, TopicSpec
 
@@ -67,6 +69,15 @@ class KafkaFactory:
         return conf
 
     def producer(self) -> Producer:
+        """A producer; a service's (``client_id`` is a service) refuses records for topics
+        another service writes (``fseflow.kafka.ownership``)."""
+        producer = self._producer()
+        writer = writer_identity(self.client_id)
+        if writer is None:
+            return producer
+        return OwnedTopicsProducer(producer, WriterCheck(writer, self.names))
+
+    def _producer(self) -> Producer:
         s = self.settings
         if s.kafka_client == "aiokafka":
             return AiokafkaProducer(
@@ -141,9 +152,13 @@ class KafkaFactory:
         return await asyncio.to_thread(self._ensure_topics, list(specs))
 
     def _ensure_topics(self, specs: list[TopicSpec]) -> dict[str, int]:
+        """Only the missing topics are created: on Apache Kafka a service may describe the topics
+        it uses but not create them (the stack creates them as the admin, D56); creating an
+        existing topic without the right to create it is refused even though it exists."""
         s = self.settings
         admin = AdminClient(self._common_confluent())
         wanted = {self.names(spec): spec for spec in specs}
+        existing = admin.list_topics(timeout=15.0).topics
         new_topics = [
             NewTopic(
                 name,
@@ -152,8 +167,10 @@ class KafkaFactory:
                 config=dict(spec.config),
             )
             for name, spec in wanted.items()
+            if name not in existing or not existing[name].partitions
         ]
-        for name, future in admin.create_topics(new_topics, request_timeout=15.0).items():
+        created = admin.create_topics(new_topics, request_timeout=15.0).items() if new_topics else ()
+        for name, future in created:
             try:
                 future.result()
                 log.info("topic created: %s", name)
@@ -163,6 +180,13 @@ class KafkaFactory:
                     continue
                 raise TopicSetupError(f"cannot create topic {name}: {exc}") from exc
         metadata = admin.list_topics(timeout=15.0)
+        # A new topic reaches every broker's metadata a moment after its creation.
+        deadline = time.monotonic() + 15.0
+        while new_topics and time.monotonic() < deadline:
+            if all(metadata.topics.get(t.topic) and metadata.topics[t.topic].partitions for t in new_topics):
+                break
+            time.sleep(0.1)
+            metadata = admin.list_topics(timeout=15.0)
         counts: dict[str, int] = {}
         for name, spec in wanted.items():
             topic = metadata.topics.get(name)

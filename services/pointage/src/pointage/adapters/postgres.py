@@ -16,7 +16,7 @@ import asyncpg
 from fseflow import day_book
 from fseflow.calendar import is_business_day
 from fseflow.db import Conn
-from fseflow.outbox import outbox_table_ddl, traceparent_column_ddl
+from fseflow.outbox import traceparent_column_ddl
 
 OUTBOX = "pointage.outbox"
 
@@ -30,9 +30,23 @@ PAID = "paid"
 REPLACED = "replaced"
 
 MIGRATIONS = [
-    "CREATE SCHEMA IF NOT EXISTS pointage;"
-    + outbox_table_ddl(OUTBOX)
-    + """;
+    # v1 as released (9b1f2f9): a frozen literal, never composed from helpers that may change.
+    """CREATE SCHEMA IF NOT EXISTS pointage;
+    CREATE TABLE pointage.outbox (
+        id bigserial PRIMARY KEY,
+        topic text NOT NULL,
+        key bytea,
+        value bytea NOT NULL,
+        type text NOT NULL,
+        event_id text NOT NULL,
+        source text NOT NULL,
+        partition integer,
+        after boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        published_at timestamptz
+    );
+    CREATE INDEX pointage_outbox_unpublished ON pointage.outbox (id) WHERE published_at IS NULL;
+    ;
     CREATE TABLE pointage.business_days (day date PRIMARY KEY);
     CREATE FUNCTION pointage.on_or_after(d date) RETURNS date LANGUAGE sql STABLE PARALLEL SAFE AS
         $$ SELECT min(day) FROM pointage.business_days WHERE day >= d $$;
@@ -56,8 +70,7 @@ MIGRATIONS = [
         amount_cents bigint NOT NULL,
         acts integer NOT NULL,
         rectifies text NOT NULL,
-        -- The FseClassified event as received: the acts, for the console and the national check.
-        classified bytea NOT NULL,
+        fse bytea NOT NULL,
         state text NOT NULL,
         delivered_on date,
         decided_on date,
@@ -73,16 +86,7 @@ MIGRATIONS = [
     CREATE INDEX fse_to_validate ON pointage.fse (world, organism) WHERE state = 'to_validate';
     CREATE INDEX fse_to_pay ON pointage.fse (world, pay_on) WHERE state = 'validated';
     CREATE INDEX fse_to_review ON pointage.fse (world, organism) WHERE state = 'pending_review';
-    -- The three groups of each delivery, for the console (kept by the day's close, not indexed
-    -- on the FSE table: every index there slows the intake of every FSE).
-    CREATE TABLE pointage.deliveries (
-        world text NOT NULL,
-        organism text NOT NULL,
-        delivered_on date NOT NULL,
-        classification text NOT NULL,
-        fse integer NOT NULL,
-        PRIMARY KEY (world, organism, delivered_on, classification)
-    );
+    CREATE INDEX fse_by_delivery ON pointage.fse (world, organism, delivered_on);
 
     CREATE TABLE pointage.documents (
         world text NOT NULL,
@@ -129,10 +133,16 @@ MIGRATIONS = [
         PRIMARY KEY (world, ps_id, year, mode)
     );
 
-    """
-    # The business clock as pointage sees it: which DayMarks reached which input partition.
-    + day_book.day_marks_ddl("pointage.day_marks")
-    + """
+    -- The business clock as pointage sees it: which DayMarks reached which input partition.
+    CREATE TABLE pointage.day_marks (
+        world text NOT NULL,
+        day date NOT NULL,
+        topic text NOT NULL,
+        partition integer NOT NULL,
+        source integer NOT NULL,
+        expected integer NOT NULL,
+        PRIMARY KEY (world, day, topic, partition, source)
+    );
     CREATE TABLE pointage.closed_days (
         world text NOT NULL,
         day date NOT NULL,
@@ -150,7 +160,7 @@ MIGRATIONS = [
         password_hash text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
     );
-    """,
+   \x20""",
     # Recoveries ordered by the relances, taken by offset from payments (R13): the ledger.
     """
     CREATE TABLE pointage.recoveries (
@@ -235,6 +245,49 @@ MIGRATIONS = [
     """,
     # Every record published from the outbox carries its trace context (traceparent).
     traceparent_column_ddl(OUTBOX),
+    # v5: what v1 was edited into after its release (e5a155d). The FSE keep the FseClassified
+    # event as received (its field 15 is the Fse that v1 kept: the old bytes wrapped as that field
+    # make a valid FseClassified whose `fse` reads as before); the console's per-delivery counts
+    # move from an index on the FSE table to a table kept by the day's close. A database created
+    # by the edited v1 already has both: then nothing changes.
+    """
+    CREATE FUNCTION pointage.protobuf_varint(n bigint) RETURNS bytea LANGUAGE plpgsql IMMUTABLE AS $$
+    DECLARE
+        encoded bytea := ''::bytea;
+    BEGIN
+        WHILE n >= 128 LOOP
+            encoded := encoded || set_byte('\\x00'::bytea, 0, ((n & 127) | 128)::integer);
+            n := n >> 7;
+        END LOOP;
+        RETURN encoded || set_byte('\\x00'::bytea, 0, n::integer);
+    END $$;
+    DO $$
+    BEGIN
+        IF EXISTS (
+            SELECT 1 FROM information_schema.columns
+            WHERE table_schema = 'pointage' AND table_name = 'fse' AND column_name = 'fse'
+        ) THEN
+            ALTER TABLE pointage.fse RENAME COLUMN fse TO classified;
+            UPDATE pointage.fse SET classified =
+                '\\x7a'::bytea || pointage.protobuf_varint(length(classified)) || classified;
+        END IF;
+        IF to_regclass('pointage.deliveries') IS NULL THEN
+            CREATE TABLE pointage.deliveries (
+                world text NOT NULL,
+                organism text NOT NULL,
+                delivered_on date NOT NULL,
+                classification text NOT NULL,
+                fse integer NOT NULL,
+                PRIMARY KEY (world, organism, delivered_on, classification)
+            );
+            INSERT INTO pointage.deliveries (world, organism, delivered_on, classification, fse)
+                SELECT world, organism, delivered_on, classification, count(*) FROM pointage.fse
+                WHERE delivered_on IS NOT NULL GROUP BY world, organism, delivered_on, classification;
+        END IF;
+    END $$;
+    DROP FUNCTION pointage.protobuf_varint(bigint);
+    DROP INDEX IF EXISTS pointage.fse_by_delivery;
+    """,
 ]
 
 

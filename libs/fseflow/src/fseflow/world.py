@@ -215,6 +215,18 @@ async def start_day(conn: Conn, world: str) -> date | None:
     return value if isinstance(value, date) else None
 
 
+async def latest_world_of(conn: Conn, ps_id: str) -> str | None:
+    """The world a professional was last loaded in (by a replay), if any."""
+    value = await conn.fetchval(
+        """
+        SELECT w.world FROM world.worlds w JOIN world.professionals p ON p.world = w.world
+        WHERE p.ps_id = $1 ORDER BY w.loaded_at DESC LIMIT 1
+        """,
+        ps_id,
+    )
+    return value if isinstance(value, str) else None
+
+
 class UnknownWorld(ValueError):
     pass
 

@@ -22,6 +22,7 @@ from rich.table import Table
 from fseflow import calendar, stack, topics
 from fseflow.cli import caisse as caisse_cli
 from fseflow.cli import dlq as dlq_cli
+from fseflow.cli.account import account
 from fseflow.cli.chaos import chaos
 from fseflow.endpoints import Endpoints, from_environment, from_stack
 
@@ -39,6 +40,7 @@ app.add_typer(clock_app, name="clock")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(dlq_cli.app, name="dlq")
 app.add_typer(caisse_cli.app, name="caisse")
+app.command(name="account")(account)
 
 
 def _plugins() -> None:
@@ -48,7 +50,7 @@ def _plugins() -> None:
         if isinstance(command, typer.Typer):
             app.add_typer(command, name=entry.name)  # a group: fseflow scor fsck ...
         else:
-            app.command(name=entry.name)(command)  # one command: fseflow account PS_ID
+            app.command(name=entry.name)(command)  # one command
 
 
 _plugins()

@@ -844,3 +844,25 @@ async def document_owner(conn: Conn, world: str, document_id: str) -> asyncpg.Re
         world,
         document_id,
     )
+
+
+# -- a professional's account (read by `fseflow account`: pointage's tables are read here only) --
+async def account_of(conn: Conn, world: str, ps_id: str) -> dict[str, list[asyncpg.Record]]:
+    """The professional's payments (gross, offset, net) and the ledger of each recovery."""
+    payments = await conn.fetch(
+        """
+        SELECT paid_on, fse_count, gross_cents, offset_cents, net_cents FROM pointage.payments
+        WHERE world = $1 AND ps_id = $2 ORDER BY paid_on""",
+        world,
+        ps_id,
+    )
+    recoveries = await conn.fetch(
+        """
+        SELECT fse_id, kind, indu_on, recover_on, amount_cents, applied_cents,
+               amount_cents - applied_cents AS remaining_cents, first_applied_on,
+               last_applied_on, cancelled_on
+        FROM pointage.recoveries WHERE world = $1 AND ps_id = $2 ORDER BY recover_on, fse_id""",
+        world,
+        ps_id,
+    )
+    return {"payments": payments, "recoveries": recoveries}

@@ -364,3 +364,23 @@ async def organisms(conn: Conn, world: str) -> list[str]:
         world,
     )
     return [r["organism"] for r in rows]
+
+
+# -- a professional's account (read by `fseflow account`: relances' tables are read here only) --
+async def account_of(conn: Conn, world: str, ps_id: str) -> dict[str, list[asyncpg.Record]]:
+    """The professional's relances of missing documents and the aids granted."""
+    relances = await conn.fetch(
+        """
+        SELECT fse_id, paid_on, amount_cents, step, due_on, matched_on, state
+        FROM relances.deadlines WHERE world = $1 AND ps_id = $2 ORDER BY paid_on, fse_id""",
+        world,
+        ps_id,
+    )
+    aids = await conn.fetch(
+        """
+        SELECT kind, granted_on, amount_cents FROM relances.aids
+        WHERE world = $1 AND ps_id = $2 ORDER BY granted_on, kind""",
+        world,
+        ps_id,
+    )
+    return {"relances": relances, "aids": aids}

@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from fseflow.calendar import parse_day
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
-from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
+from fseflow.contracts.cti.v1.ingest_pb2 import SubmitLotRequest
 from ingest.domain.limits import MAX_ACT_TEXT_CHARS, MAX_TEXT_CHARS
 from ingest.domain.request_bounds import lot_violations
 from ingest.domain.validation import (

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from fseflow.claims.v1.claims_pb2 import BillingMode
+from fseflow.contracts.claims.v1.claims_pb2 import BillingMode
 from fseflow.replay.driver import Progress, Replay
 from fseflow.replay.scenario import parse
 from tests.conftest import RunningStack, comparable, run

@@ -12,9 +12,9 @@ from confluent_kafka import Producer
 
 from fseflow import world as world_data
 from fseflow.business_clock import day_closed_record
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, Fse, Lot
-from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
-from fseflow.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine, BillingMode, Fse, Lot
+from fseflow.contracts.cti.v1.ingest_pb2 import SubmitLotRequest
+from fseflow.contracts.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
 from fseflow.db import create_pool
 from fseflow.replay.collector import Collector
 from fseflow.topics import CLOCK, TopicSpec

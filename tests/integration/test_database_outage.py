@@ -13,7 +13,7 @@ import pytest
 
 from fseflow import stack_postgres
 from fseflow.codec import encode, event_id
-from fseflow.cti.v1.classification_pb2 import FseClassified
+from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
 from fseflow.stack import readiness
 from fseflow.topics import FSE_CLASSIFIED, FSE_RECEIVED
 from tests.conftest import RunningStack

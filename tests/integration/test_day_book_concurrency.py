@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from fseflow import day_book, day_closer
-from fseflow.clock.v1.clock_pb2 import DayMark
+from fseflow.contracts.clock.v1.clock_pb2 import DayMark
 from fseflow.db import Conn, create_pool
 from fseflow.kafka.base import InRecord
 from fseflow.outbox import OutboxRelay, outbox_table_ddl, traceparent_column_ddl

@@ -5,10 +5,15 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from fseflow.claims.v1.claims_pb2 import DocumentRef
-from fseflow.cti.v1.ingest_pb2 import Attachment, DocumentSubmission, FseReceived, SubmitDocumentRequest
+from fseflow.contracts.claims.v1.claims_pb2 import DocumentRef
+from fseflow.contracts.cti.v1.ingest_pb2 import (
+    Attachment,
+    DocumentSubmission,
+    FseReceived,
+    SubmitDocumentRequest,
+)
+from fseflow.contracts.scor.v1 import scor_pb2
 from fseflow.replay.documents import synthetic_scan
-from fseflow.scor.v1 import scor_pb2
 from fseflow.topics import DOCUMENT_STORED, FSE_RECEIVED
 from tests.conftest import RunningStack
 from tests.integration.helpers import START, close_day, ingest, lot, new_world, reading, sheet

@@ -18,9 +18,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fseflow.cti.v1.classification_pb2 import FseClassified
-from fseflow.cti.v1.ingest_pb2 import ArlIssued, FseReceived, SubmitLotRequest, SubmitLotResponse
-from fseflow.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
+from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
+from fseflow.contracts.cti.v1.ingest_pb2 import ArlIssued, FseReceived, SubmitLotRequest, SubmitLotResponse
+from fseflow.contracts.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
 from fseflow.topics import ARL_ISSUED, FSE_CLASSIFIED, FSE_RECEIVED
 from ingest.adapters.grpc_server import Unreadable, tolerant
 from tests.conftest import RunningStack

@@ -7,7 +7,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from fseflow.cti.v1.ingest_pb2 import (
+from fseflow.contracts.cti.v1.ingest_pb2 import (
     ArlIssued,
     Attachment,
     DocumentSubmission,

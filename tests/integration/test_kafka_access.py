@@ -28,11 +28,11 @@ from confluent_kafka.admin import AdminClient
 
 from fseflow import caisse_access, topics
 from fseflow.codec import encode
+from fseflow.contracts.pointage.v1.pointage_pb2 import FseDelivered
 from fseflow.kafka.base import OutRecord
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.kafka.ownership import NotTheWriter
 from fseflow.kafka_broker import client_config
-from fseflow.pointage.v1.pointage_pb2 import FseDelivered
 from fseflow.settings import KafkaSettings
 from tests.conftest import RunningStack
 

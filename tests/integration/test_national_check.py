@@ -13,10 +13,14 @@ from confluent_kafka import Consumer, TopicPartition
 from google.protobuf.message import DecodeError
 
 from fseflow.codec import encode, event_id
-from fseflow.cti.v1.classification_pb2 import CLASSIFICATION_ACCORD, CLASSIFICATION_LITIGIEUSE, FseClassified
-from fseflow.cti.v1.ingest_pb2 import FseReceived
+from fseflow.contracts.cti.v1.classification_pb2 import (
+    CLASSIFICATION_ACCORD,
+    CLASSIFICATION_LITIGIEUSE,
+    FseClassified,
+)
+from fseflow.contracts.cti.v1.ingest_pb2 import FseReceived
+from fseflow.contracts.platform.v1.dead_letter_pb2 import DeadLetter
 from fseflow.kafka.base import OutRecord
-from fseflow.platform.v1.dead_letter_pb2 import DeadLetter
 from fseflow.topics import FSE_CLASSIFIED, FSE_RECEIVED, dead_letter_topic
 from tests.conftest import RunningStack
 from tests.integration.helpers import NIR, START, close_day, ingest, lot, new_world, reading, sheet

@@ -13,17 +13,17 @@ import pytest
 from fseflow import calendar
 from fseflow.business_clock import day_marks
 from fseflow.codec import encode, event_id
-from fseflow.cti.v1.classification_pb2 import (
+from fseflow.contracts.cti.v1.classification_pb2 import (
     CLASSIFICATION_ACCORD,
     CLASSIFICATION_LITIGIEUSE,
     REASON_PRESCRIBER_UNKNOWN,
     Classification,
     FseClassified,
 )
+from fseflow.contracts.platform.v1.dead_letter_pb2 import DeadLetter
+from fseflow.contracts.pointage.v1.pointage_pb2 import AccordsValidated, DocumentMatched, FseDelivered
+from fseflow.contracts.scor.v1.scor_pb2 import DocumentInfo, DocumentMetadata, DocumentStored
 from fseflow.kafka.base import OutRecord
-from fseflow.platform.v1.dead_letter_pb2 import DeadLetter
-from fseflow.pointage.v1.pointage_pb2 import AccordsValidated, DocumentMatched, FseDelivered
-from fseflow.scor.v1.scor_pb2 import DocumentInfo, DocumentMetadata, DocumentStored
 from fseflow.topics import DECISIONS, DOCUMENT_STORED, FSE_CLASSIFIED, caisse_topics, dead_letter_topic
 from tests.conftest import RunningStack
 from tests.integration.helpers import new_world, reading, sheet

@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 from yarl import URL
 
-from fseflow.cti.v1.classification_pb2 import CLASSIFICATION_LITIGIEUSE
+from fseflow.contracts.cti.v1.classification_pb2 import CLASSIFICATION_LITIGIEUSE
 from fseflow.replay.technicians import ReplayTechnicians, TechnicianRefused
 from fseflow.topics import caisse_topics
 from tests.conftest import RunningStack

@@ -14,8 +14,8 @@ from datetime import date
 import asyncpg
 import pytest
 
-from fseflow.claims.v1.claims_pb2 import ActLine, Fse
-from fseflow.cti.v1.classification_pb2 import FseClassified
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine, Fse
+from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
 from fseflow.db import create_pool, migrate
 from pointage.adapters.postgres import MIGRATIONS
 from tests.conftest import RunningStack

@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from google.protobuf.message import Message
 
-from fseflow.claims.v1.claims_pb2 import ActLine, Fse
-from fseflow.clock.v1.clock_pb2 import DayClosed, DayMark
-from fseflow.cti.v1.classification_pb2 import FseClassified
-from fseflow.cti.v1.ingest_pb2 import FseReceived
-from fseflow.platform.v1.dead_letter_pb2 import DeadLetter
-from fseflow.pointage.v1.pointage_pb2 import DecisionRecorded, FsePaid
-from fseflow.relances.v1.relances_pb2 import RecoveryOrdered
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine, Fse
+from fseflow.contracts.clock.v1.clock_pb2 import DayClosed, DayMark
+from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
+from fseflow.contracts.cti.v1.ingest_pb2 import FseReceived
+from fseflow.contracts.platform.v1.dead_letter_pb2 import DeadLetter
+from fseflow.contracts.pointage.v1.pointage_pb2 import DecisionRecorded, FsePaid
+from fseflow.contracts.relances.v1.relances_pb2 import RecoveryOrdered
+from fseflow.contracts.scor.v1.scor_pb2 import DocumentInfo, DocumentMetadata, DocumentStored
 from fseflow.replay.driver import Replay
 from fseflow.replay.scenario import load
-from fseflow.scor.v1.scor_pb2 import DocumentInfo, DocumentMetadata, DocumentStored
 from fseflow.stack import readiness
 from fseflow.topics import (
     CLOCK,

@@ -20,8 +20,8 @@ import grpc
 import pytest
 
 from fseflow import pki
+from fseflow.contracts.scor.v1 import scor_pb2, scor_pb2_grpc
 from fseflow.documents import CHUNK_BYTES
-from fseflow.scor.v1 import scor_pb2, scor_pb2_grpc
 from fseflow.topics import DOCUMENT_STORED
 from tests.conftest import RunningStack
 from tests.integration.helpers import close_day, new_world, reading

@@ -5,9 +5,9 @@ import uuid
 import pytest
 
 from fseflow.business_clock import DayMarkTracker, day_closed_record, day_marks
-from fseflow.clock.v1.clock_pb2 import DayClosed, DayMark
 from fseflow.codec import EVENT_NAMESPACE, DecodeError, decode, encode, event_id
-from fseflow.cti.v1.ingest_pb2 import FseReceived
+from fseflow.contracts.clock.v1.clock_pb2 import DayClosed, DayMark
+from fseflow.contracts.cti.v1.ingest_pb2 import FseReceived
 from fseflow.kafka.base import InRecord, OutRecord, next_offsets
 from fseflow.topics import CLOCK, FSE_RECEIVED
 

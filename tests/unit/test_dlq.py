@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from fseflow import dlq
-from fseflow.cti.v1.classification_pb2 import FseClassified
-from fseflow.platform.v1.dead_letter_pb2 import DeadLetter, RecordHeader
+from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
+from fseflow.contracts.platform.v1.dead_letter_pb2 import DeadLetter, RecordHeader
 from fseflow.topics import TopicNames
 
 NAMES = TopicNames("")

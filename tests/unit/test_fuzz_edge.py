@@ -11,8 +11,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, Fse
-from fseflow.cti.v1.ingest_pb2 import FseReceived, SubmitDocumentRequest, SubmitLotRequest
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine, BillingMode, Fse
+from fseflow.contracts.cti.v1.ingest_pb2 import FseReceived, SubmitDocumentRequest, SubmitLotRequest
 from ingest.adapters.grpc_server import Unreadable, tolerant
 from ingest.domain import limits
 from ingest.domain.request_bounds import lot_violations

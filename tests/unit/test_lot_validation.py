@@ -1,7 +1,7 @@
 """ingest: a lot is refused only when unusable as a whole, with every problem's field path."""
 
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
-from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
+from fseflow.contracts.cti.v1.ingest_pb2 import SubmitLotRequest
 from ingest.domain import arl
 from ingest.domain.limits import MAX_ARL_PROBLEMS
 from ingest.domain.validation import bounded, coefficient_hundredths, validate_lot

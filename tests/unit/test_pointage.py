@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from fseflow.cti.v1.classification_pb2 import Reason
-from fseflow.pointage.v1.pointage_pb2 import (
+from fseflow.contracts.cti.v1.classification_pb2 import Reason
+from fseflow.contracts.pointage.v1.pointage_pb2 import (
     AccordsValidated,
     DocumentMatched,
     FseDelivered,

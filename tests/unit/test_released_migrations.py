@@ -81,7 +81,9 @@ def test_every_migration_list_is_in_the_table() -> None:
     for source in [*ROOT.glob("libs/*/src/**/*.py"), *ROOT.glob("services/*/src/**/*.py")]:
         if re.search(r"^MIGRATIONS\b.*=", source.read_text(), re.MULTILINE):
             package_root = next(p for p in source.parents if p.name == "src")
-            defining.add(".".join(source.relative_to(package_root).with_suffix("").parts).removesuffix(".__init__"))
+            defining.add(
+                ".".join(source.relative_to(package_root).with_suffix("").parts).removesuffix(".__init__")
+            )
     assert defining == set(RELEASED)
 
 

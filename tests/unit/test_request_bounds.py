@@ -11,8 +11,14 @@ import asyncpg
 import grpc
 import pytest
 
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
-from fseflow.cti.v1.ingest_pb2 import Arl, ArlError, DocumentSubmission, FseReceived, SubmitLotRequest
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
+from fseflow.contracts.cti.v1.ingest_pb2 import (
+    Arl,
+    ArlError,
+    DocumentSubmission,
+    FseReceived,
+    SubmitLotRequest,
+)
 from fseflow.kafka.base import DeliveryFailed
 from ingest.adapters.failures import status_of
 from ingest.adapters.grpc_server import Unreadable, tolerant

@@ -11,13 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from fseflow.cli.main import app
-from fseflow.cti.v1.classification_pb2 import (
+from fseflow.contracts.cti.v1.classification_pb2 import (
     CLASSIFICATION_ACCORD,
     CLASSIFICATION_REJET,
     REASON_NIR_KEY,
     FseClassified,
 )
-from fseflow.cti.v1.ingest_pb2 import Arl, ArlError, ArlIssued
+from fseflow.contracts.cti.v1.ingest_pb2 import Arl, ArlError, ArlIssued
 from fseflow.demo import DemoShape, generate
 from fseflow.replay import results
 from fseflow.replay.driver import coefficient_text, fse_message

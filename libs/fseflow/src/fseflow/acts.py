@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fseflow.claims.v1.claims_pb2 import ActLine
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine
 
 
 def act_label(act: ActLine) -> str:

@@ -28,10 +28,10 @@ from rich.console import Console
 from rich.table import Table
 
 from fseflow import world as world_data
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, Fse, Lot
-from fseflow.cti.v1.classification_pb2 import FseClassified
-from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
-from fseflow.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine, BillingMode, Fse, Lot
+from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
+from fseflow.contracts.cti.v1.ingest_pb2 import SubmitLotRequest
+from fseflow.contracts.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
 from fseflow.db import create_pool
 from fseflow.demo import make_nir, make_rpps
 from fseflow.endpoints import Endpoints

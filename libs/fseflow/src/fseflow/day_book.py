@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from fseflow.business_clock import checked_mark
-from fseflow.clock.v1.clock_pb2 import DayMark
+from fseflow.contracts.clock.v1.clock_pb2 import DayMark
 from fseflow.db import Conn
 from fseflow.kafka.base import InRecord
 

@@ -6,8 +6,8 @@ import logging
 from datetime import UTC, datetime
 
 from fseflow.codec import encode, event_id
+from fseflow.contracts.platform.v1.dead_letter_pb2 import DeadLetter, RecordHeader
 from fseflow.kafka.base import InRecord, OutRecord
-from fseflow.platform.v1.dead_letter_pb2 import DeadLetter, RecordHeader
 from fseflow.telemetry.metrics import DEAD_LETTERS
 
 log = logging.getLogger(__name__)

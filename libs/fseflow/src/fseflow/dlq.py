@@ -28,10 +28,10 @@ from google.protobuf.message import DecodeError as ProtobufDecodeError
 from google.protobuf.message import Message
 
 from fseflow.codec import H_ID, H_TYPE
+from fseflow.contracts.platform.v1.dead_letter_pb2 import DeadLetter
 from fseflow.kafka.base import OutRecord
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.kafka.watermarks import read_to_end
-from fseflow.platform.v1.dead_letter_pb2 import DeadLetter
 from fseflow.topics import SERVICES, TopicNames, dead_letter_topic
 
 REDRIVE_HEADER = "fseflow-redrive-of"

@@ -14,10 +14,9 @@ from collections.abc import Callable, Sequence
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
-from fseflow.clock.v1.clock_pb2 import DayMark
 from fseflow.codec import DecodeError, decode
-from fseflow.kafka.factory import KafkaFactory
-from fseflow.pointage.v1.pointage_pb2 import (
+from fseflow.contracts.clock.v1.clock_pb2 import DayMark
+from fseflow.contracts.pointage.v1.pointage_pb2 import (
     AccordsValidated,
     DocumentMatched,
     FseDelivered,
@@ -26,6 +25,7 @@ from fseflow.pointage.v1.pointage_pb2 import (
     NoticeSent,
     PaymentMade,
 )
+from fseflow.kafka.factory import KafkaFactory
 from fseflow.topics import CAISSE_KINDS, TopicSpec, caisse_topic
 
 

@@ -17,11 +17,11 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from fseflow.clock.v1.clock_pb2 import DayClosed, DayMark
-from fseflow.cti.v1.classification_pb2 import FseClassified
-from fseflow.cti.v1.ingest_pb2 import ArlIssued, FseReceived
-from fseflow.platform.v1.dead_letter_pb2 import DeadLetter
-from fseflow.pointage.v1.pointage_pb2 import (
+from fseflow.contracts.clock.v1.clock_pb2 import DayClosed, DayMark
+from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
+from fseflow.contracts.cti.v1.ingest_pb2 import ArlIssued, FseReceived
+from fseflow.contracts.platform.v1.dead_letter_pb2 import DeadLetter
+from fseflow.contracts.pointage.v1.pointage_pb2 import (
     AccordsValidated,
     ActsCounted,
     DecisionRecorded,
@@ -33,8 +33,8 @@ from fseflow.pointage.v1.pointage_pb2 import (
     NoticeSent,
     PaymentMade,
 )
-from fseflow.relances.v1.relances_pb2 import FseOverdue, RecoveryOrdered
-from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
+from fseflow.contracts.relances.v1.relances_pb2 import FseOverdue, RecoveryOrdered
+from fseflow.contracts.scor.v1.scor_pb2 import AidGranted, DocumentStored
 
 # Partition count token: the data topics use the deployment's KAFKA_PARTITIONS (8 by default,
 # one per CTI; always a multiple of 8).

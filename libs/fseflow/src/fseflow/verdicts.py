@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fseflow.cti.v1.classification_pb2 import Classification, Reason
+from fseflow.contracts.cti.v1.classification_pb2 import Classification, Reason
 
 
 def classification_name(value: int) -> str:

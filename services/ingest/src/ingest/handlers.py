@@ -18,7 +18,7 @@ from datetime import date
 
 from fseflow import calendar, documents
 from fseflow.business_clock import ClockFollower
-from fseflow.cti.v1.ingest_pb2 import (
+from fseflow.contracts.cti.v1.ingest_pb2 import (
     Arl,
     ArlError,
     DocumentSubmission,
@@ -26,9 +26,9 @@ from fseflow.cti.v1.ingest_pb2 import (
     SubmitDocumentResponse,
     SubmitLotRequest,
 )
+from fseflow.contracts.scor.v1.scor_pb2 import DocumentMetadata
 from fseflow.kafka.base import OutRecord
 from fseflow.refdata import CtiRouting, UnroutableOrganism
-from fseflow.scor.v1.scor_pb2 import DocumentMetadata
 from fseflow.settings import DEFAULT_WORLD
 from fseflow.telemetry.tracing import inject_headers
 from ingest.adapters.kafka import LotPublisher

@@ -20,15 +20,15 @@ from opentelemetry import trace
 
 from fseflow.business_clock import checked_mark, day_marks
 from fseflow.calendar import parse_day
-from fseflow.clock.v1.clock_pb2 import DayMark
 from fseflow.codec import Envelope, encode_raw, event_id
-from fseflow.cti.v1.classification_pb2 import Classification, FseClassified, Reason
-from fseflow.cti.v1.ingest_pb2 import FseReceived
+from fseflow.contracts.clock.v1.clock_pb2 import DayMark
+from fseflow.contracts.cti.v1.classification_pb2 import Classification, FseClassified, Reason
+from fseflow.contracts.cti.v1.ingest_pb2 import FseReceived
+from fseflow.contracts.pointage.v1.pointage_pb2 import DecisionRecorded
 from fseflow.db import Conn
 from fseflow.dead_letters import dead_letter
 from fseflow.idempotency import handled_outputs, record_outputs
 from fseflow.kafka.base import OutRecord
-from fseflow.pointage.v1.pointage_pb2 import DecisionRecorded
 from fseflow.streams import HandlerResult
 from fseflow.telemetry.metrics import EVENT_LATENCY
 from fseflow.telemetry.tracing import continue_trace

@@ -22,14 +22,14 @@ from rich.console import Console
 from rich.table import Table
 
 from fseflow.business_clock import ClockFollower
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, Fse
 from fseflow.codec import encode, event_id
-from fseflow.cti.v1.classification_pb2 import CLASSIFICATION_ACCORD, FseClassified
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine, BillingMode, Fse
+from fseflow.contracts.cti.v1.classification_pb2 import CLASSIFICATION_ACCORD, FseClassified
+from fseflow.contracts.scor.v1.scor_pb2 import DocumentInfo, DocumentMetadata, DocumentStored
 from fseflow.db import Conn, create_pool, migrate
 from fseflow.kafka.base import OutRecord
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.outbox import OutboxRelay
-from fseflow.scor.v1.scor_pb2 import DocumentInfo, DocumentMetadata, DocumentStored
 from fseflow.settings import KafkaSettings
 from fseflow.streams import StreamProcessor
 from fseflow.topics import DOCUMENT_STORED, FSE_CLASSIFIED, TopicSpec, scratch_topic

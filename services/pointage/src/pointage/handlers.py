@@ -28,16 +28,11 @@ from fseflow import day_book, day_closer, outbox
 from fseflow.acts import act_label
 from fseflow.business_clock import ClockFollower
 from fseflow.calendar import parse_day
-from fseflow.claims.v1.claims_pb2 import BillingMode, Fse
-from fseflow.clock.v1.clock_pb2 import DayMark
 from fseflow.codec import Envelope
-from fseflow.cti.v1.classification_pb2 import FseClassified
-from fseflow.db import Conn
-from fseflow.dead_letters import dead_letter
-from fseflow.kafka.base import OutRecord
-from fseflow.kafka.factory import KafkaFactory
-from fseflow.outbox import OutboxRelay
-from fseflow.pointage.v1.pointage_pb2 import (
+from fseflow.contracts.claims.v1.claims_pb2 import BillingMode, Fse
+from fseflow.contracts.clock.v1.clock_pb2 import DayMark
+from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
+from fseflow.contracts.pointage.v1.pointage_pb2 import (
     ActsCounted,
     DecisionRecorded,
     DocumentMatched,
@@ -50,8 +45,13 @@ from fseflow.pointage.v1.pointage_pb2 import (
     PaymentMade,
     RecoveryLine,
 )
-from fseflow.relances.v1.relances_pb2 import RecoveryOrdered
-from fseflow.scor.v1.scor_pb2 import DocumentStored
+from fseflow.contracts.relances.v1.relances_pb2 import RecoveryOrdered
+from fseflow.contracts.scor.v1.scor_pb2 import DocumentStored
+from fseflow.db import Conn
+from fseflow.dead_letters import dead_letter
+from fseflow.kafka.base import OutRecord
+from fseflow.kafka.factory import KafkaFactory
+from fseflow.outbox import OutboxRelay
 from fseflow.streams import HandlerResult
 from fseflow.topics import ORGANISM_PATTERN
 from fseflow.verdicts import classification_name, reason_name

@@ -21,16 +21,16 @@ from google.protobuf.message import Message
 from fseflow import day_book, day_closer, outbox
 from fseflow.acts import act_label
 from fseflow.calendar import parse_day, previous_business_day
-from fseflow.clock.v1.clock_pb2 import DayMark
 from fseflow.codec import Envelope
+from fseflow.contracts.clock.v1.clock_pb2 import DayMark
+from fseflow.contracts.pointage.v1.pointage_pb2 import ActsCounted, DocumentMatched, FsePaid, NoticeSent
+from fseflow.contracts.relances.v1.relances_pb2 import FseOverdue, RecoveryOrdered
+from fseflow.contracts.scor.v1.scor_pb2 import AidGranted
 from fseflow.db import Conn
 from fseflow.dead_letters import dead_letter
 from fseflow.kafka.base import OutRecord
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.outbox import OutboxRelay
-from fseflow.pointage.v1.pointage_pb2 import ActsCounted, DocumentMatched, FsePaid, NoticeSent
-from fseflow.relances.v1.relances_pb2 import FseOverdue, RecoveryOrdered
-from fseflow.scor.v1.scor_pb2 import AidGranted
 from fseflow.streams import HandlerResult
 from fseflow.topics import ORGANISM_PATTERN
 from relances import metrics

@@ -32,9 +32,9 @@ from PIL import Image
 from rich.console import Console
 from rich.table import Table
 
+from fseflow.contracts.scor.v1 import scor_pb2, scor_pb2_grpc
 from fseflow.documents import CHUNK_BYTES
 from fseflow.endpoints import Endpoints
-from fseflow.scor.v1 import scor_pb2, scor_pb2_grpc
 from scor_store.adapters.vault import Support, Vault
 
 TARGET_PUT_RATIO = 0.25

@@ -21,12 +21,12 @@ from google.protobuf.message import Message
 
 from fseflow import calendar, documents
 from fseflow.business_clock import ClockFollower, checked_closure, day_marks
-from fseflow.clock.v1.clock_pb2 import DayClosed
 from fseflow.codec import Envelope
+from fseflow.contracts.clock.v1.clock_pb2 import DayClosed
+from fseflow.contracts.scor.v1.scor_pb2 import AidGranted, DocumentInfo, DocumentMetadata
 from fseflow.db import Conn
 from fseflow.kafka.base import Producer
 from fseflow.pki import Habilitation
-from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentInfo, DocumentMetadata
 from fseflow.settings import DEFAULT_WORLD
 from fseflow.streams import HandlerResult
 from scor_store import metrics

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from google.protobuf.message import Message
 
 from fseflow.business_clock import DayMarkTracker
-from fseflow.clock.v1.clock_pb2 import DayMark
 from fseflow.codec import DecodeError, decode
+from fseflow.contracts.clock.v1.clock_pb2 import DayMark
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.topics import TopicSpec
 

@@ -35,17 +35,18 @@ from tenacity import (
 from fseflow import calendar
 from fseflow import world as world_data
 from fseflow.business_clock import day_closed_record
-from fseflow.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
 from fseflow.codec import event_id
-from fseflow.cti.v1.classification_pb2 import FseClassified
-from fseflow.cti.v1.ingest_pb2 import (
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
+from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
+from fseflow.contracts.cti.v1.ingest_pb2 import (
     ArlIssued,
     Attachment,
     DocumentSubmission,
     SubmitDocumentRequest,
     SubmitLotRequest,
 )
-from fseflow.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
+from fseflow.contracts.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
+from fseflow.contracts.scor.v1.scor_pb2 import AidGranted, DocumentStored
 from fseflow.db import create_pool
 from fseflow.documents import CHUNK_BYTES
 from fseflow.endpoints import Endpoints
@@ -56,7 +57,6 @@ from fseflow.replay.documents import content_of
 from fseflow.replay.results import Submission
 from fseflow.replay.scenario import Event, Scenario
 from fseflow.replay.technicians import ReplayTechnicians, TechnicianRefused
-from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
 from fseflow.topics import (
     AID_GRANTED,
     ARL_ISSUED,

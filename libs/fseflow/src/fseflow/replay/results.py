@@ -9,9 +9,9 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from fseflow.cti.v1.classification_pb2 import FseClassified
-from fseflow.cti.v1.ingest_pb2 import Arl, ArlIssued
-from fseflow.pointage.v1.pointage_pb2 import (
+from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
+from fseflow.contracts.cti.v1.ingest_pb2 import Arl, ArlIssued
+from fseflow.contracts.pointage.v1.pointage_pb2 import (
     AccordsValidated,
     DocumentMatched,
     FseDelivered,
@@ -20,9 +20,9 @@ from fseflow.pointage.v1.pointage_pb2 import (
     NoticeSent,
     PaymentMade,
 )
-from fseflow.relances.v1.relances_pb2 import FseOverdue
+from fseflow.contracts.relances.v1.relances_pb2 import FseOverdue
+from fseflow.contracts.scor.v1.scor_pb2 import AidGranted, DocumentStored
 from fseflow.replay.scenario import Event, Scenario
-from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentStored
 from fseflow.verdicts import classification_name, reason_name
 
 COST_PAPER = 174  # R11: cents per paper sheet

@@ -18,7 +18,7 @@ from grpc_health.v1 import health
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-from fseflow.cti.v1 import ingest_pb2
+from fseflow.contracts.cti.v1 import ingest_pb2
 from fseflow.grpc_serving import GrpcServing
 from ingest.adapters.failures import status_of
 from ingest.domain.limits import MAX_REQUEST_BYTES

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fseflow.codec import encode, event_id
-from fseflow.cti.v1.ingest_pb2 import Arl, ArlIssued, FseReceived
+from fseflow.contracts.cti.v1.ingest_pb2 import Arl, ArlIssued, FseReceived
 from fseflow.kafka.base import Headers, OutRecord, Producer
 from fseflow.topics import ARL_ISSUED, FSE_RECEIVED, TopicNames
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from fseflow.claims.v1.claims_pb2 import ActLine
-from fseflow.cti.v1.ingest_pb2 import DocumentSubmission, SubmitLotRequest
+from fseflow.contracts.claims.v1.claims_pb2 import ActLine
+from fseflow.contracts.cti.v1.ingest_pb2 import DocumentSubmission, SubmitLotRequest
 from ingest.domain.limits import (
     MAX_ACT_TEXT_CHARS,
     MAX_ACTS_PER_FSE,

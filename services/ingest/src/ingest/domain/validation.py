@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from fseflow import documents
 from fseflow.calendar import parse_day
-from fseflow.claims.v1.claims_pb2 import BillingMode
-from fseflow.cti.v1.ingest_pb2 import SubmitLotRequest
+from fseflow.contracts.claims.v1.claims_pb2 import BillingMode
+from fseflow.contracts.cti.v1.ingest_pb2 import SubmitLotRequest
 from ingest.domain.limits import MAX_ARL_PROBLEMS
 
 PS_UNKNOWN = "PS_UNKNOWN"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fseflow.calendar import parse_day
-from fseflow.claims.v1.claims_pb2 import BillingMode
-from fseflow.cti.v1 import classification_pb2 as pb
-from fseflow.cti.v1.ingest_pb2 import FseReceived
+from fseflow.contracts.claims.v1.claims_pb2 import BillingMode
+from fseflow.contracts.cti.v1 import classification_pb2 as pb
+from fseflow.contracts.cti.v1.ingest_pb2 import FseReceived
 from national_check.domain.claims import Act, Claim, Mode
 from national_check.domain.classify import Outcome, Reason, Verdict
 

@@ -12,8 +12,7 @@ from google.protobuf.message import Message
 
 from fseflow.business_clock import caisse_day_marks, day_marks
 from fseflow.codec import encode, event_id
-from fseflow.kafka.base import OutRecord
-from fseflow.pointage.v1.pointage_pb2 import (
+from fseflow.contracts.pointage.v1.pointage_pb2 import (
     AccordsValidated,
     ActsCounted,
     DecisionRecorded,
@@ -26,6 +25,7 @@ from fseflow.pointage.v1.pointage_pb2 import (
     PaymentMade,
     ValidatedFse,
 )
+from fseflow.kafka.base import OutRecord
 from fseflow.topics import DECISIONS, SETTLEMENTS, TopicNames, caisse_topic
 
 SOURCE = "pointage"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import grpc
 
-from fseflow.scor.v1 import scor_pb2, scor_pb2_grpc
+from fseflow.contracts.scor.v1 import scor_pb2, scor_pb2_grpc
 from fseflow.scor_channel import secure_channel
 
 

@@ -25,7 +25,7 @@ import jinja2
 from aiohttp import web
 
 from fseflow.business_clock import ClockFollower
-from fseflow.cti.v1.classification_pb2 import FseClassified
+from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
 from pointage.adapters import access_store as store
 from pointage.adapters import postgres as pg
 from pointage.adapters.api import DecisionsApi

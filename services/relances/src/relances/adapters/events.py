@@ -8,10 +8,10 @@ from google.protobuf.message import Message
 
 from fseflow.business_clock import caisse_day_marks
 from fseflow.codec import encode, event_id
+from fseflow.contracts.pointage.v1.pointage_pb2 import NoticeSent
+from fseflow.contracts.relances.v1.relances_pb2 import FseOverdue, RecoveryOrdered
+from fseflow.contracts.scor.v1.scor_pb2 import AidGranted
 from fseflow.kafka.base import OutRecord
-from fseflow.pointage.v1.pointage_pb2 import NoticeSent
-from fseflow.relances.v1.relances_pb2 import FseOverdue, RecoveryOrdered
-from fseflow.scor.v1.scor_pb2 import AidGranted
 from fseflow.topics import RECOVERY_ORDERS, TopicNames, caisse_topic
 
 SOURCE = "relances"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fseflow.codec import encode, event_id
+from fseflow.contracts.scor.v1.scor_pb2 import AidGranted, DocumentInfo, DocumentStored
 from fseflow.kafka.base import OutRecord
-from fseflow.scor.v1.scor_pb2 import AidGranted, DocumentInfo, DocumentStored
 from fseflow.topics import AID_GRANTED, DOCUMENT_STORED, TopicNames
 
 SOURCE = "scor-store"

@@ -26,9 +26,9 @@ from google.protobuf.message import Message
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from fseflow.calendar import parse_day
 from fseflow.contracts.claims.v1.claims_pb2 import ActLine, BillingMode, DocumentRef, Fse, Lot
 from fseflow.contracts.cti.v1.ingest_pb2 import SubmitLotRequest
+from fseflow.vocabulary.calendar import parse_day
 from ingest.domain.limits import MAX_ACT_TEXT_CHARS, MAX_TEXT_CHARS
 from ingest.domain.request_bounds import lot_violations
 from ingest.domain.validation import (

@@ -9,11 +9,11 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from fseflow.calendar import next_business_day
 from fseflow.codec import event_id
 from fseflow.contracts.claims.v1.claims_pb2 import Lot
 from fseflow.contracts.cti.v1.ingest_pb2 import ArlIssued, FseReceived, SubmitLotRequest
 from fseflow.topics import ARL_ISSUED, FSE_RECEIVED
+from fseflow.vocabulary.calendar import next_business_day
 from tests.conftest import RunningStack
 from tests.integration.helpers import START, close_day, ingest, lot, new_world, reading, sheet
 

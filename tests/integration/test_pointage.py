@@ -10,7 +10,6 @@ import aiohttp
 import asyncpg
 import pytest
 
-from fseflow import calendar
 from fseflow.business_clock import day_marks
 from fseflow.codec import encode, event_id
 from fseflow.contracts.cti.v1.classification_pb2 import (
@@ -25,6 +24,7 @@ from fseflow.contracts.pointage.v1.pointage_pb2 import AccordsValidated, Documen
 from fseflow.contracts.scor.v1.scor_pb2 import DocumentInfo, DocumentMetadata, DocumentStored
 from fseflow.kafka.base import OutRecord
 from fseflow.topics import DECISIONS, DOCUMENT_STORED, FSE_CLASSIFIED, caisse_topics, dead_letter_topic
+from fseflow.vocabulary import calendar
 from tests.conftest import RunningStack
 from tests.integration.helpers import new_world, reading, sheet
 from tests.integration.technicians import add_technician

@@ -21,8 +21,8 @@ import pytest
 
 from fseflow import pki
 from fseflow.contracts.scor.v1 import scor_pb2, scor_pb2_grpc
-from fseflow.documents import CHUNK_BYTES
 from fseflow.topics import DOCUMENT_STORED
+from fseflow.vocabulary.documents import CHUNK_BYTES
 from tests.conftest import RunningStack
 from tests.integration.helpers import close_day, new_world, reading
 from tests.unit.test_scor import pdf

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from fseflow import calendar
+from fseflow.vocabulary import calendar
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from fseflow.contracts.pointage.v1.pointage_pb2 import (
 )
 from fseflow.replay.results import PoleView
 from fseflow.topics import by_name, caisse_topic, caisse_topics, check_organism
-from fseflow.verdicts import reason_name
+from fseflow.vocabulary.verdicts import reason_name
 from pointage.adapters.events import VALIDATED_PER_RECORD, PoleEvents
 from pointage.domain import compagnon, timeline
 from pointage.domain.passwords import hash_password, verify_password

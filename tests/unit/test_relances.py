@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from fseflow.calendar import previous_business_day
 from fseflow.contracts.claims.v1.claims_pb2 import ActLine, Fse
+from fseflow.vocabulary.calendar import previous_business_day
 from pointage.domain.recoveries import Offset, OpenRecovery, settle
 from pointage.domain.recoveries import notice_text as recovery_notice
 from pointage.handlers import needs_document

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 RELEASED: dict[str, tuple[str, ...]] = {
     "fseflow.world": ("2f6b960779019f82a7c60e9f8d61c58161074bc1c5f6ae5d22c665bf49356792",),
-    "fseflow.refdata": ("87955b94efe9bf23519bbdae21b9bc5a212a74285ff3d770d348eb7daa806d61",),
+    "fseflow.vocabulary.refdata": ("87955b94efe9bf23519bbdae21b9bc5a212a74285ff3d770d348eb7daa806d61",),
     "ingest.adapters.postgres": (
         "00db255659b3813ed94256f03158fdfca8c1f6df2daa7f5721c3c20fef6c4da1",
         "2c0bc6fba57da4485fda4d3650dfd73ae1dca709f4b74e6f55da81e08d5349c4",

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fseflow import documents, pki
+from fseflow import pki
 from fseflow.replay.documents import synthetic_scan
+from fseflow.vocabulary import documents
 from scor_store.adapters.vault import DataLoss, Support, Vault
 from scor_store.domain import erasure, lifecycle, sealing
 from scor_store.domain.access import Action, DocumentFacts, decide, sees_everything

@@ -7,7 +7,7 @@ import logging
 
 import asyncpg
 
-from fseflow import refdata, world
+from fseflow import world
 from fseflow.business_clock import ClockFollower
 from fseflow.db import create_pool
 from fseflow.dlq_depth import DeadLetterDepth
@@ -15,6 +15,7 @@ from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
 from fseflow.settings import OpsSettings, PostgresSettings
 from fseflow.topics import CLOCK
+from fseflow.vocabulary import refdata
 
 log = logging.getLogger(__name__)
 

@@ -22,13 +22,13 @@ from datetime import date
 from google.protobuf.message import Message
 from prometheus_client import Gauge
 
-from fseflow.calendar import next_business_day, parse_day
 from fseflow.codec import Envelope, decode, encode, event_id
 from fseflow.contracts.clock.v1.clock_pb2 import DayClosed, DayMark
 from fseflow.kafka.base import Consumer, OutRecord
 from fseflow.streams import HandlerResult
 from fseflow.telemetry.metrics import LAST_CLOSED_DAY
 from fseflow.topics import CLOCK, CLOCK_WRITER, TopicNames, caisse_kinds_of, caisse_topic
+from fseflow.vocabulary.calendar import next_business_day, parse_day
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from fseflow import calendar
 from fseflow.demo import DemoShape, generate
 from fseflow.endpoints import from_stack
 from fseflow.replay.driver import Progress, Replay, ReplayFailed
 from fseflow.replay.scenario import Scenario, parse
 from fseflow.stack import FAILURES as STACK_FAILURES
 from fseflow.stack import Stack, StackState
+from fseflow.vocabulary import calendar
 
 # Share of FSE whose document never comes (their relances run to a recovery) and of FSE a
 # technician decides (litigieuses are decided; other FSE's decisions are refused, also a result).

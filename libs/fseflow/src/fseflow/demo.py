@@ -17,7 +17,7 @@ from typing import Any
 from stdnum import luhn
 from stdnum.fr import nir as stdnum_nir
 
-from fseflow import calendar
+from fseflow.vocabulary import calendar
 
 GIRONDE, LANDES, HAUTS_DE_SEINE = "331", "401", "921"
 # Seed 000: paper is 16 % of nurses' sheets in Gironde, 10 % in Landes; Hauts-de-Seine (whose

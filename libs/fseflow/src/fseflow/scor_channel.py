@@ -9,7 +9,7 @@ from pathlib import Path
 
 import grpc
 
-from fseflow.documents import CHUNK_BYTES
+from fseflow.vocabulary.documents import CHUNK_BYTES
 
 
 def secure_channel(address: str, *, ca: Path, cert: Path, key: Path) -> grpc.aio.Channel:

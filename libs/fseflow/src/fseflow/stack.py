@@ -36,7 +36,7 @@ from typing import Any
 
 import asyncpg
 
-from fseflow import kafka_broker, pki, refdata, world
+from fseflow import kafka_broker, pki, world
 from fseflow import stack_postgres as postgres
 from fseflow.kafka_broker import KafkaNode, KafkaUnavailable
 from fseflow.stack_ports import DEFAULT_PORTS, PURPOSES, PortPlan, PortTaken, is_free, taken_message
@@ -66,6 +66,7 @@ from fseflow.stack_state import (
     requested_instances,
     service_of,
 )
+from fseflow.vocabulary import refdata
 
 # Callers import these from here; the state and its decisions live in fseflow.stack_state.
 __all__ = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fseflow import refdata
 from fseflow.bootstrap_helpers import follow_clock, open_database, wait_for_refdata, watch_dead_letters
 from fseflow.business_clock import ClockRelay
 from fseflow.db import migrate
@@ -10,6 +9,7 @@ from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
 from fseflow.streams import StreamProcessor
 from fseflow.topics import ARL_ISSUED, CLOCK, FSE_RECEIVED, dead_letter_topic, topics_of
+from fseflow.vocabulary import refdata
 from ingest.adapters import postgres
 from ingest.adapters.grpc_server import GrpcFrontDoor
 from ingest.adapters.kafka import LotPublisher

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fseflow.documents import DEFAULT_MAX_BYTES
 from fseflow.settings import ServiceSettings
+from fseflow.vocabulary.documents import DEFAULT_MAX_BYTES
 
 
 class Settings(ServiceSettings):

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-from fseflow import calendar, documents
 from fseflow.business_clock import ClockFollower
 from fseflow.contracts.cti.v1.ingest_pb2 import (
     Arl,
@@ -28,9 +27,10 @@ from fseflow.contracts.cti.v1.ingest_pb2 import (
 )
 from fseflow.contracts.scor.v1.scor_pb2 import DocumentMetadata
 from fseflow.kafka.base import OutRecord
-from fseflow.refdata import CtiRouting, UnroutableOrganism
 from fseflow.settings import DEFAULT_WORLD
 from fseflow.telemetry.tracing import inject_headers
+from fseflow.vocabulary import calendar, documents
+from fseflow.vocabulary.refdata import CtiRouting, UnroutableOrganism
 from ingest.adapters.kafka import LotPublisher
 from ingest.adapters.postgres import LotStore, ProfessionalRef
 from ingest.adapters.scor_client import ScorClient

@@ -19,7 +19,6 @@ from google.protobuf.message import Message
 from opentelemetry import trace
 
 from fseflow.business_clock import checked_mark, day_marks
-from fseflow.calendar import parse_day
 from fseflow.codec import Envelope, encode_raw, event_id
 from fseflow.contracts.clock.v1.clock_pb2 import DayMark
 from fseflow.contracts.cti.v1.classification_pb2 import Classification, FseClassified, Reason
@@ -32,6 +31,7 @@ from fseflow.kafka.base import OutRecord
 from fseflow.streams import HandlerResult
 from fseflow.telemetry.metrics import EVENT_LATENCY
 from fseflow.telemetry.tracing import continue_trace
+from fseflow.vocabulary.calendar import parse_day
 from national_check.adapters import postgres
 from national_check.adapters.messages import MalformedEvent, to_claim, to_classified
 from national_check.domain.claims import Claim

@@ -25,9 +25,7 @@ import asyncpg
 from google.protobuf.message import Message
 
 from fseflow import day_book, day_closer, outbox
-from fseflow.acts import act_label
 from fseflow.business_clock import ClockFollower
-from fseflow.calendar import parse_day
 from fseflow.codec import Envelope
 from fseflow.contracts.claims.v1.claims_pb2 import BillingMode, Fse
 from fseflow.contracts.clock.v1.clock_pb2 import DayMark
@@ -54,7 +52,9 @@ from fseflow.kafka.factory import KafkaFactory
 from fseflow.outbox import OutboxRelay
 from fseflow.streams import HandlerResult
 from fseflow.topics import ORGANISM_PATTERN
-from fseflow.verdicts import classification_name, reason_name
+from fseflow.vocabulary.acts import act_label
+from fseflow.vocabulary.calendar import parse_day
+from fseflow.vocabulary.verdicts import classification_name, reason_name
 from pointage import metrics
 from pointage.adapters import postgres as pg
 from pointage.adapters.events import PoleEvents

@@ -19,8 +19,6 @@ import asyncpg
 from google.protobuf.message import Message
 
 from fseflow import day_book, day_closer, outbox
-from fseflow.acts import act_label
-from fseflow.calendar import parse_day, previous_business_day
 from fseflow.codec import Envelope
 from fseflow.contracts.clock.v1.clock_pb2 import DayMark
 from fseflow.contracts.pointage.v1.pointage_pb2 import ActsCounted, DocumentMatched, FsePaid, NoticeSent
@@ -33,6 +31,8 @@ from fseflow.kafka.factory import KafkaFactory
 from fseflow.outbox import OutboxRelay
 from fseflow.streams import HandlerResult
 from fseflow.topics import ORGANISM_PATTERN
+from fseflow.vocabulary.acts import act_label
+from fseflow.vocabulary.calendar import parse_day, previous_business_day
 from relances import metrics
 from relances.adapters import postgres as pg
 from relances.adapters.events import RelanceEvents

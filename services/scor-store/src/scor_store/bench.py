@@ -33,8 +33,8 @@ from rich.console import Console
 from rich.table import Table
 
 from fseflow.contracts.scor.v1 import scor_pb2, scor_pb2_grpc
-from fseflow.documents import CHUNK_BYTES
 from fseflow.endpoints import Endpoints
+from fseflow.vocabulary.documents import CHUNK_BYTES
 from scor_store.adapters.vault import Support, Vault
 
 TARGET_PUT_RATIO = 0.25

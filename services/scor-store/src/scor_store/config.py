@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import field_validator
 
-from fseflow.documents import DEFAULT_MAX_BYTES
 from fseflow.settings import ServiceSettings
+from fseflow.vocabulary.documents import DEFAULT_MAX_BYTES
 
 
 class Settings(ServiceSettings):

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 import asyncpg
 from google.protobuf.message import Message
 
-from fseflow import calendar, documents
 from fseflow.business_clock import ClockFollower, checked_closure, day_marks
 from fseflow.codec import Envelope
 from fseflow.contracts.clock.v1.clock_pb2 import DayClosed
@@ -29,6 +28,7 @@ from fseflow.kafka.base import Producer
 from fseflow.pki import Habilitation
 from fseflow.settings import DEFAULT_WORLD
 from fseflow.streams import HandlerResult
+from fseflow.vocabulary import calendar, documents
 from scor_store import metrics
 from scor_store.adapters.kafka import ScorEvents
 from scor_store.adapters.postgres import AidDecision, Aids, AuditEntry, AuditLog, DocumentRow, Documents

@@ -19,12 +19,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fseflow import calendar, stack, topics
+from fseflow import stack, topics
 from fseflow.cli import caisse as caisse_cli
 from fseflow.cli import dlq as dlq_cli
 from fseflow.cli.account import account
 from fseflow.cli.chaos import chaos
 from fseflow.endpoints import Endpoints, from_environment, from_stack
+from fseflow.vocabulary import calendar
 
 app = typer.Typer(
     help="fseflow: the French FSE claims pipeline, as microservices over Kafka.",
@@ -491,8 +492,8 @@ def certs(
 @refdata_app.command("load")
 def refdata_load() -> None:
     """Load the shipped reference data (nomenclature, organisms, CTI table) into PostgreSQL."""
-    from fseflow import refdata
     from fseflow.db import create_pool
+    from fseflow.vocabulary import refdata
 
     with running_system(start_if_missing=False) as system:
 

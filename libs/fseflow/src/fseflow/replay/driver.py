@@ -32,7 +32,6 @@ from tenacity import (
     wait_exponential,
 )
 
-from fseflow import calendar
 from fseflow import world as world_data
 from fseflow.business_clock import day_closed_record
 from fseflow.codec import event_id
@@ -48,7 +47,6 @@ from fseflow.contracts.cti.v1.ingest_pb2 import (
 from fseflow.contracts.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
 from fseflow.contracts.scor.v1.scor_pb2 import AidGranted, DocumentStored
 from fseflow.db import create_pool
-from fseflow.documents import CHUNK_BYTES
 from fseflow.endpoints import Endpoints
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.replay import results as results_builder
@@ -67,6 +65,8 @@ from fseflow.topics import (
     TopicSpec,
     caisse_topics,
 )
+from fseflow.vocabulary import calendar
+from fseflow.vocabulary.documents import CHUNK_BYTES
 
 MODES = {
     "securise": BillingMode.BILLING_MODE_SECURISE,

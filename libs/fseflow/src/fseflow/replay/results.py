@@ -23,7 +23,7 @@ from fseflow.contracts.pointage.v1.pointage_pb2 import (
 from fseflow.contracts.relances.v1.relances_pb2 import FseOverdue
 from fseflow.contracts.scor.v1.scor_pb2 import AidGranted, DocumentStored
 from fseflow.replay.scenario import Event, Scenario
-from fseflow.verdicts import classification_name, reason_name
+from fseflow.vocabulary.verdicts import classification_name, reason_name
 
 COST_PAPER = 174  # R11: cents per paper sheet
 COST_TRANSMITTED = 27  # R11: cents per transmitted sheet (FSE or dégradé)

@@ -20,7 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from fseflow.calendar import parse_day
+from fseflow.vocabulary.calendar import parse_day
 from fseflow.world import HospitalStay, Patient, Professional, WorldData
 
 EVENT_KINDS = ("lot", "document", "decision", "correction")

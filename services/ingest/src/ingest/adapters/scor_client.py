@@ -8,8 +8,8 @@ from pathlib import Path
 import grpc
 
 from fseflow.contracts.scor.v1 import scor_pb2, scor_pb2_grpc
-from fseflow.documents import CHUNK_BYTES
 from fseflow.scor_channel import secure_channel
+from fseflow.vocabulary.documents import CHUNK_BYTES
 
 
 class DocumentRefused(ValueError):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fseflow import documents
-from fseflow.calendar import parse_day
 from fseflow.contracts.claims.v1.claims_pb2 import BillingMode
 from fseflow.contracts.cti.v1.ingest_pb2 import SubmitLotRequest
+from fseflow.vocabulary import documents
+from fseflow.vocabulary.calendar import parse_day
 from ingest.domain.limits import MAX_ARL_PROBLEMS
 
 PS_UNKNOWN = "PS_UNKNOWN"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fseflow.calendar import parse_day
 from fseflow.contracts.claims.v1.claims_pb2 import BillingMode
 from fseflow.contracts.cti.v1 import classification_pb2 as pb
 from fseflow.contracts.cti.v1.ingest_pb2 import FseReceived
+from fseflow.vocabulary.calendar import parse_day
 from national_check.domain.claims import Act, Claim, Mode
 from national_check.domain.classify import Outcome, Reason, Verdict
 

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from fseflow.calendar import parse_day
+from fseflow.vocabulary.calendar import parse_day
 from pointage.adapters import access_store as store
 from pointage.adapters import postgres as pg
 from pointage.adapters.logins import Logins, Throttled

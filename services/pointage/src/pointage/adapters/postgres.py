@@ -14,9 +14,9 @@ from typing import Any
 import asyncpg
 
 from fseflow import day_book
-from fseflow.calendar import is_business_day
 from fseflow.db import Conn
 from fseflow.outbox import traceparent_column_ddl
+from fseflow.vocabulary.calendar import is_business_day
 
 OUTBOX = "pointage.outbox"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fseflow.calendar import after_calendar_days, next_business_day
+from fseflow.vocabulary.calendar import after_calendar_days, next_business_day
 
 PAY_AFTER_DAYS = 4
 PAPER_PAY_AFTER_DAYS = 20

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fseflow.calendar import on_or_after
+from fseflow.vocabulary.calendar import on_or_after
 
 FIRST_FSE = "first-fse-100"
 FIRST_FSE_CENTS = 10_000

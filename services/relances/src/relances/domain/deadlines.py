@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
 
-from fseflow.calendar import after_calendar_days, on_or_after
+from fseflow.vocabulary.calendar import after_calendar_days, on_or_after
 
 RECOVERY_AFTER_DAYS = 135
 HOSPITAL_WINDOW_DAYS = 365

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as month_calendar
 from datetime import date, timedelta
 
-from fseflow import calendar
+from fseflow.vocabulary import calendar
 
 RETENTION_MONTHS = 33
 AID_DAYS = 90

@@ -11,7 +11,7 @@ from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from fseflow.documents import PDF
+from fseflow.vocabulary.documents import PDF
 
 MIN_DPI = 150
 POINTS_PER_INCH = 72

@@ -52,7 +52,7 @@ MIGRATIONS = [
 
 
 def _rows(name: str) -> list[dict[str, str]]:
-    text = resources.files("fseflow.refdata").joinpath("data", name).read_text("utf-8")
+    text = resources.files("fseflow.vocabulary.refdata").joinpath("data", name).read_text("utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 

@@ -88,7 +88,7 @@ docs: $(VENV_READY) ## Regenerate the derived docs (docs/topics.md, docs/scenari
 lint: $(VENV_READY) ## ruff (lint + format check) and mypy (strict)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy libs/fseflow/src services/*/src tests
+	$(VENV)/bin/mypy libs/fseflow/src libs/fseflow-tools/src services/*/src tests
 
 .PHONY: format
 format: $(VENV_READY) ## Apply ruff fixes and formatting

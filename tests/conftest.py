@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from fseflow.endpoints import Endpoints, from_stack
 from fseflow.kafka.factory import KafkaFactory
-from fseflow.stack import Stack, StackState
+from fseflow_tools.endpoints import Endpoints, from_stack
+from fseflow_tools.stack import Stack, StackState
 
 
 @dataclass

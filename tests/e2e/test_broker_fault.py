@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from fseflow.chaos import comparable, differences, scenario
-from fseflow.endpoints import from_stack
 from fseflow.kafka.factory import KafkaFactory
-from fseflow.kafka_broker import KafkaUnavailable, lib_dir
-from fseflow.replay.driver import Progress, Replay
-from fseflow.replay.scenario import Scenario, parse
-from fseflow.stack import Stack, StackState
 from fseflow.topics import FSE_RECEIVED
+from fseflow_tools.chaos import comparable, differences, scenario
+from fseflow_tools.endpoints import from_stack
+from fseflow_tools.kafka_broker import KafkaUnavailable, lib_dir
+from fseflow_tools.replay.driver import Progress, Replay
+from fseflow_tools.replay.scenario import Scenario, parse
+from fseflow_tools.stack import Stack, StackState
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from fseflow.chaos import Chaos, scenario
+from fseflow_tools.chaos import Chaos, scenario
 from tests.conftest import RunningStack
 
 pytestmark = pytest.mark.e2e

@@ -16,8 +16,8 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from fseflow.replay.driver import Replay
-from fseflow.replay.scenario import parse
+from fseflow_tools.replay.driver import Replay
+from fseflow_tools.replay.scenario import parse
 from tests.conftest import RunningStack
 from tests.e2e import pole_scenarios
 
@@ -42,7 +42,7 @@ def _add_technician(running: RunningStack, technician: str, organism: str) -> No
         [
             sys.executable,
             "-m",
-            "fseflow.cli.main",
+            "fseflow_tools.cli.main",
             "pointage",
             "technician",
             "add",

@@ -19,7 +19,7 @@ def test_demo_prints_its_summary(running: RunningStack, tmp_path: Path) -> None:
     env.update(FSEFLOW_HOME=running.state.home, COLUMNS="120")
     done = subprocess.run(
         [
-            sys.executable, "-m", "fseflow.cli.main", "demo",
+            sys.executable, "-m", "fseflow_tools.cli.main", "demo",
             "--days", "3", "--professionals", "12", "--patients", "300", "--out-dir", str(tmp_path),
         ],
         env=env, capture_output=True, text=True, timeout=300, check=False,

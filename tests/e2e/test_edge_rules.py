@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from fseflow.replay.driver import Replay
-from fseflow.replay.scenario import parse
+from fseflow_tools.replay.driver import Replay
+from fseflow_tools.replay.scenario import parse
 from tests.conftest import RunningStack, run
 from tests.e2e.pole_scenarios import KNOWN_PRESCRIBER, P1, P2, world
 

@@ -16,8 +16,8 @@ import asyncpg
 import pytest
 
 from fseflow.contracts.claims.v1.claims_pb2 import BillingMode
-from fseflow.replay.driver import Progress, Replay
-from fseflow.replay.scenario import parse
+from fseflow_tools.replay.driver import Progress, Replay
+from fseflow_tools.replay.scenario import parse
 from tests.conftest import RunningStack, comparable, run
 from tests.e2e import pole_scenarios
 
@@ -188,7 +188,7 @@ def _subscribe(running: RunningStack, organism: str, world: str) -> list[dict[st
         [
             sys.executable,
             "-m",
-            "fseflow.cli.main",
+            "fseflow_tools.cli.main",
             "subscribe",
             organism,
             "--world",

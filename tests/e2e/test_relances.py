@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from fseflow.replay.driver import Progress, Replay
-from fseflow.replay.scenario import parse
+from fseflow_tools.replay.driver import Progress, Replay
+from fseflow_tools.replay.scenario import parse
 from tests.conftest import RunningStack, comparable, run
 from tests.e2e import relance_scenarios
 
@@ -116,7 +116,7 @@ def test_the_account_of_a_professional(running: RunningStack, months: dict[str, 
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")}
     env["FSEFLOW_HOME"] = running.state.home
     done = subprocess.run(
-        [sys.executable, "-m", "fseflow.cli.main", "account", "ps-a", "--world", months["world"]],
+        [sys.executable, "-m", "fseflow_tools.cli.main", "account", "ps-a", "--world", months["world"]],
         env=env,
         capture_output=True,
         text=True,

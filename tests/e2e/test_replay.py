@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from fseflow.replay.driver import Replay
-from fseflow.replay.scenario import load
+from fseflow_tools.replay.driver import Replay
+from fseflow_tools.replay.scenario import load
 from tests.conftest import RunningStack, comparable, run
 
 pytestmark = pytest.mark.e2e
@@ -138,8 +138,9 @@ def test_same_scenario_same_results_through_the_command_line(
     out = tmp_path / "results.json"
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")}
     env["FSEFLOW_HOME"] = running.state.home
+    fseflow = [sys.executable, "-m", "fseflow_tools.cli.main"]
     done = subprocess.run(
-        [sys.executable, "-m", "fseflow.cli.main", "replay", str(EVERY_REASON), "--out", str(out), "--quiet"],
+        [*fseflow, "replay", str(EVERY_REASON), "--out", str(out), "--quiet"],
         env=env,
         capture_output=True,
         text=True,

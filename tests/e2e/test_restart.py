@@ -12,10 +12,10 @@ import asyncpg
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from fseflow.demo import DemoShape, generate
-from fseflow.replay.driver import Progress, Replay
-from fseflow.replay.scenario import parse
 from fseflow.topics import FSE_RECEIVED
+from fseflow_tools.demo import DemoShape, generate
+from fseflow_tools.replay.driver import Progress, Replay
+from fseflow_tools.replay.scenario import parse
 from tests.conftest import RunningStack, comparable
 
 pytestmark = pytest.mark.e2e

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from fseflow.replay.driver import Replay
-from fseflow.replay.scenario import load
+from fseflow_tools.replay.driver import Replay
+from fseflow_tools.replay.scenario import load
 from tests.conftest import RunningStack, run
 
 pytestmark = pytest.mark.e2e

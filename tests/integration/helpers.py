@@ -16,9 +16,9 @@ from fseflow.contracts.claims.v1.claims_pb2 import ActLine, BillingMode, Fse, Lo
 from fseflow.contracts.cti.v1.ingest_pb2 import SubmitLotRequest
 from fseflow.contracts.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
 from fseflow.db import create_pool
-from fseflow.replay.collector import Collector
 from fseflow.topics import CLOCK, TopicSpec
 from fseflow.world import Patient, Professional, WorldData
+from fseflow_tools.replay.collector import Collector
 from tests.conftest import RunningStack
 
 NIR, KEY = "2860133063082", "17"

@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fseflow import stack_postgres
 from fseflow.codec import encode, event_id
 from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
-from fseflow.stack import readiness
 from fseflow.topics import FSE_CLASSIFIED, FSE_RECEIVED
+from fseflow_tools import stack_postgres
+from fseflow_tools.stack import readiness
 from tests.conftest import RunningStack
 from tests.integration.helpers import NIR, START, close_day, new_world, reading
 from tests.integration.test_national_check import publish, received

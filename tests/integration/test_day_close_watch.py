@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from fseflow.stack import readiness
 from fseflow.topics import DOCUMENT_STORED
+from fseflow_tools.stack import readiness
 from tests.conftest import RunningStack
 from tests.integration.helpers import START, close_day, new_world
 

@@ -17,8 +17,6 @@ import asyncpg
 import pytest
 from typer.testing import CliRunner
 
-from fseflow import dlq
-from fseflow.cli.main import app
 from fseflow.codec import encode, event_id
 from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
 from fseflow.contracts.cti.v1.ingest_pb2 import FseReceived
@@ -27,6 +25,8 @@ from fseflow.kafka.aiokafka_client import murmur2_partition
 from fseflow.kafka.base import InRecord
 from fseflow.kafka.watermarks import read_to_end
 from fseflow.topics import FSE_CLASSIFIED, FSE_RECEIVED, dead_letter_topic
+from fseflow_tools import dlq
+from fseflow_tools.cli.main import app
 from tests.conftest import RunningStack
 from tests.integration.helpers import NIR, new_world, produce_raw, sheet
 

@@ -13,8 +13,8 @@ from fseflow.contracts.cti.v1.ingest_pb2 import (
     SubmitDocumentRequest,
 )
 from fseflow.contracts.scor.v1 import scor_pb2
-from fseflow.replay.documents import synthetic_scan
 from fseflow.topics import DOCUMENT_STORED, FSE_RECEIVED
+from fseflow_tools.replay.documents import synthetic_scan
 from tests.conftest import RunningStack
 from tests.integration.helpers import START, close_day, ingest, lot, new_world, reading, sheet
 from tests.integration.test_scor_store import scor, service

@@ -26,14 +26,15 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient
 
-from fseflow import caisse_access, topics
+from fseflow import topics
 from fseflow.codec import encode
 from fseflow.contracts.pointage.v1.pointage_pb2 import FseDelivered
 from fseflow.kafka.base import OutRecord
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.kafka.ownership import NotTheWriter
-from fseflow.kafka_broker import client_config
 from fseflow.settings import KafkaSettings
+from fseflow_tools import caisse_access
+from fseflow_tools.kafka_broker import client_config
 from tests.conftest import RunningStack
 
 pytestmark = pytest.mark.integration
@@ -52,7 +53,7 @@ def _cli(running: RunningStack, *args: str, stdin: str | None = None) -> subproc
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "DATABASE_URL"))}
     env["FSEFLOW_HOME"] = str(running.stack.home)
     return subprocess.run(
-        [sys.executable, "-m", "fseflow.cli.main", *args],
+        [sys.executable, "-m", "fseflow_tools.cli.main", *args],
         env=env,
         input=stdin,
         capture_output=True,

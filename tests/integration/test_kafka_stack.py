@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from fseflow.kafka_broker import KafkaUnavailable, lib_dir
-from fseflow.stack import Stack, StackState
+from fseflow_tools.kafka_broker import KafkaUnavailable, lib_dir
+from fseflow_tools.stack import Stack, StackState
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,7 @@ def fseflow(home: Path, *arguments: str, timeout: float = 400) -> subprocess.Com
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "DATABASE_URL", "POINTAGE_"))}
     env.update(FSEFLOW_HOME=str(home), FSEFLOW_ANY_FREE_PORT="1", FSEFLOW_BROKER="kafka")
     return subprocess.run(
-        [sys.executable, "-m", "fseflow.cli.main", *arguments],
+        [sys.executable, "-m", "fseflow_tools.cli.main", *arguments],
         env=env,
         capture_output=True,
         text=True,
@@ -61,8 +61,8 @@ def _state(home: Path) -> StackState:
 
 def _records(state: StackState, topic: str) -> int:
     """How many records ``topic`` holds (its high-water marks), read as the admin."""
-    from fseflow.endpoints import from_stack
     from fseflow.kafka.factory import KafkaFactory
+    from fseflow_tools.endpoints import from_stack
 
     config: dict[str, Any] = KafkaFactory(from_stack(state).kafka, "fseflow-tests").confluent_config()
     consumer = Consumer({**config, "group.id": "fseflow-tests-reader"})

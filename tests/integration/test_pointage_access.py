@@ -20,8 +20,8 @@ import pytest_asyncio
 from yarl import URL
 
 from fseflow.contracts.cti.v1.classification_pb2 import CLASSIFICATION_LITIGIEUSE
-from fseflow.replay.technicians import ReplayTechnicians, TechnicianRefused
 from fseflow.topics import caisse_topics
+from fseflow_tools.replay.technicians import ReplayTechnicians, TechnicianRefused
 from tests.conftest import RunningStack
 from tests.integration.helpers import NIR, new_world, reading
 from tests.integration.technicians import PASSWORD, add_technician, api, console, csrf_of, log_in
@@ -312,7 +312,7 @@ def _cli(
     env = {k: v for k, v in os.environ.items() if k != "FSEFLOW_TECHNICIAN_PASSWORD"}
     env.update(DATABASE_URL=running.state.database_url, **(extra_env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "fseflow.cli.main", "pointage", "technician", *args],
+        [sys.executable, "-m", "fseflow_tools.cli.main", "pointage", "technician", *args],
         env=env,
         input=stdin,
         stdin=None if stdin is not None else subprocess.DEVNULL,

@@ -21,9 +21,6 @@ from fseflow.contracts.platform.v1.dead_letter_pb2 import DeadLetter
 from fseflow.contracts.pointage.v1.pointage_pb2 import DecisionRecorded, FsePaid
 from fseflow.contracts.relances.v1.relances_pb2 import RecoveryOrdered
 from fseflow.contracts.scor.v1.scor_pb2 import DocumentInfo, DocumentMetadata, DocumentStored
-from fseflow.replay.driver import Replay
-from fseflow.replay.scenario import load
-from fseflow.stack import readiness
 from fseflow.topics import (
     CLOCK,
     DECISIONS,
@@ -35,6 +32,9 @@ from fseflow.topics import (
     TopicSpec,
     dead_letter_topic,
 )
+from fseflow_tools.replay.driver import Replay
+from fseflow_tools.replay.scenario import load
+from fseflow_tools.stack import readiness
 from tests.conftest import RunningStack
 from tests.integration.helpers import produce_raw
 

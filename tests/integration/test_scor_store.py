@@ -19,10 +19,10 @@ import asyncpg
 import grpc
 import pytest
 
-from fseflow import pki
 from fseflow.contracts.scor.v1 import scor_pb2, scor_pb2_grpc
 from fseflow.topics import DOCUMENT_STORED
 from fseflow.vocabulary.documents import CHUNK_BYTES
+from fseflow_tools import dev_ca
 from tests.conftest import RunningStack
 from tests.integration.helpers import close_day, new_world, reading
 from tests.unit.test_scor import pdf
@@ -30,18 +30,18 @@ from tests.unit.test_scor import pdf
 pytestmark = pytest.mark.integration
 
 
-def certificate(running: RunningStack, name: str, **habilitation: str) -> pki.Issued:
+def certificate(running: RunningStack, name: str, **habilitation: str) -> dev_ca.Issued:
     directory = Path(running.state.certs_dir)
-    issued = pki.Issued(directory / f"{name}.crt", directory / f"{name}.key")
+    issued = dev_ca.Issued(directory / f"{name}.crt", directory / f"{name}.key")
     if not issued.cert.exists():
-        ca = pki.Issued(directory / "ca.crt", directory / "ca.key")
-        issued = pki.issue(ca, directory, name, **habilitation)  # type: ignore[arg-type]
+        ca = dev_ca.Issued(directory / "ca.crt", directory / "ca.key")
+        issued = dev_ca.issue(ca, directory, name, **habilitation)  # type: ignore[arg-type]
     return issued
 
 
 @asynccontextmanager
 async def scor(
-    running: RunningStack, issued: pki.Issued | None
+    running: RunningStack, issued: dev_ca.Issued | None
 ) -> AsyncIterator[scor_pb2_grpc.ScorStoreServiceStub]:
     ca = (Path(running.state.certs_dir) / "ca.crt").read_bytes()
     credentials = grpc.ssl_channel_credentials(
@@ -51,9 +51,9 @@ async def scor(
         yield scor_pb2_grpc.ScorStoreServiceStub(channel)
 
 
-def service(running: RunningStack, name: str) -> pki.Issued:
+def service(running: RunningStack, name: str) -> dev_ca.Issued:
     directory = Path(running.state.certs_dir)
-    return pki.Issued(directory / f"{name}.crt", directory / f"{name}.key")
+    return dev_ca.Issued(directory / f"{name}.crt", directory / f"{name}.key")
 
 
 def metadata(world: str, document_id: str, **fields: str) -> scor_pb2.DocumentMetadata:
@@ -250,7 +250,7 @@ async def test_durability_through_the_service_and_fsck_repair(running: RunningSt
     def fsck(*flags: str) -> tuple[int, dict[str, Any]]:
         env = {**os.environ, **running.state.env()}
         done = subprocess.run(
-            [sys.executable, "-m", "fseflow.cli.main", "scor", "fsck", "--json", *flags],
+            [sys.executable, "-m", "fseflow_tools.cli.main", "scor", "fsck", "--json", *flags],
             env=env, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         report = json.loads(done.stdout)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from fseflow.stack import readiness
+from fseflow_tools.stack import readiness
 from tests.conftest import RunningStack
 from tests.integration.helpers import close_day, new_world
 

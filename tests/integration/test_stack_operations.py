@@ -20,8 +20,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from fseflow.stack import Stack, StackState
-from fseflow.stack_ports import listening_addresses
+from fseflow_tools.stack import Stack, StackState
+from fseflow_tools.stack_ports import listening_addresses
 from tests.conftest import comparable
 
 pytestmark = pytest.mark.integration
@@ -57,7 +57,7 @@ class Own:
 
     def fseflow(self, *arguments: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "fseflow.cli.main", *arguments],
+            [sys.executable, "-m", "fseflow_tools.cli.main", *arguments],
             env=self.env(),
             capture_output=True,
             text=True,
@@ -129,7 +129,7 @@ def test_env_evaluates_in_bash_when_not_a_terminal(own: Own) -> None:
         [
             "bash",
             "-c",
-            f'eval "$({sys.executable} -m fseflow.cli.main env)" && printf "%s\\n" "$DATABASE_URL" '
+            f'eval "$({sys.executable} -m fseflow_tools.cli.main env)" && printf "%s\\n" "$DATABASE_URL" '
             '"$SCOR_SUPPORT_DIRS" "$KAFKA_IDEMPOTENCE"',
         ],
         env={**own.env(), "COLUMNS": "40"},
@@ -219,7 +219,8 @@ def test_a_world_never_seen_is_refused_by_name(own: Own) -> None:
 def test_the_readme_technician_example_works_without_a_terminal(own: Own) -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     line = next(line for line in readme.splitlines() if "fseflow pointage technician add" in line)
-    command = line.split("  #", 1)[0].replace(".venv/bin/fseflow", f"{sys.executable} -m fseflow.cli.main")
+    fseflow = f"{sys.executable} -m fseflow_tools.cli.main"
+    command = line.split("  #", 1)[0].replace(".venv/bin/fseflow", fseflow)
     done = subprocess.run(
         ["bash", "-c", command],
         env=own.env(),
@@ -250,7 +251,7 @@ def test_a_replay_whose_broker_dies_ends_clearly_and_up_refuses_to_wipe(own: Own
         [
             sys.executable,
             "-m",
-            "fseflow.cli.main",
+            "fseflow_tools.cli.main",
             "replay",
             str(EVERY_REASON),
             "--out",

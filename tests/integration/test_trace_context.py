@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from fseflow.replay.driver import Replay
-from fseflow.replay.scenario import load
+from fseflow_tools.replay.driver import Replay
+from fseflow_tools.replay.scenario import load
 from tests.conftest import RunningStack
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fseflow import acl
 from fseflow.topics import ALL_TOPICS, CAISSE_KINDS, SERVICES, caisse_kinds_of
+from fseflow_tools import acl
 
 ROOT = Path(__file__).resolve().parents[2]
 

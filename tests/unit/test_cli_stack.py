@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from fseflow.cli.main import _run_watched, app, shell_exports
-from fseflow.replay.driver import ReplayFailed
+from fseflow_tools.cli.main import _run_watched, app, shell_exports
+from fseflow_tools.replay.driver import ReplayFailed
 
 
 def test_env_exports_survive_eval_in_bash_whatever_the_values() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from fseflow import dlq
 from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
 from fseflow.contracts.platform.v1.dead_letter_pb2 import DeadLetter, RecordHeader
 from fseflow.topics import TopicNames
+from fseflow_tools import dlq
 
 NAMES = TopicNames("")
 GIRONDE = FseClassified(world="w", fse_id="f-1", ps_organism="Gironde").SerializeToString()

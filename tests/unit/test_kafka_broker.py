@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from fseflow import kafka_broker
-from fseflow.kafka_broker import KafkaNode
-from fseflow.stack import broker_choice
-from fseflow.stack_ports import default_port
-from fseflow.stack_state import StackError, StackState, kafka_port_names
+from fseflow_tools import kafka_broker
+from fseflow_tools.kafka_broker import KafkaNode
+from fseflow_tools.stack import broker_choice
+from fseflow_tools.stack_ports import default_port
+from fseflow_tools.stack_state import StackError, StackState, kafka_port_names
 
 
 def _properties(text: str) -> dict[str, str]:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from fseflow import caisse_access
 from fseflow.kafka.base import OutRecord
 from fseflow.kafka.ownership import NotTheWriter, OwnedTopicsProducer, WriterCheck, writer_identity
 from fseflow.topics import TopicNames
+from fseflow_tools import caisse_access
 
 
 class _Recorder:

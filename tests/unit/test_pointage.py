@@ -18,9 +18,9 @@ from fseflow.contracts.pointage.v1.pointage_pb2 import (
     PaymentMade,
     ValidatedFse,
 )
-from fseflow.replay.results import PoleView
 from fseflow.topics import by_name, caisse_topic, caisse_topics, check_organism
 from fseflow.vocabulary.verdicts import reason_name
+from fseflow_tools.replay.results import PoleView
 from pointage.adapters.events import VALIDATED_PER_RECORD, PoleEvents
 from pointage.domain import compagnon, timeline
 from pointage.domain.passwords import hash_password, verify_password

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fseflow.replay.technicians import TOKEN_PREFIX as REPLAY_PREFIX
-from fseflow.replay.technicians import token_digest
+from fseflow_tools.replay.technicians import TOKEN_PREFIX as REPLAY_PREFIX
+from fseflow_tools.replay.technicians import token_digest
 from pointage.adapters.web_input import BadParameter, check_json, check_path, check_text, decode_pairs
 from pointage.domain.access import TOKEN_PREFIX, check_technician_id, locked_until, new_secret, secret_digest
 

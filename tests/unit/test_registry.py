@@ -6,9 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from fseflow import topics
-from fseflow.replay.scenario import schema
 from fseflow.settings import KafkaSettings, PostgresSettings
 from fseflow.vocabulary.refdata import CtiRouting, UnroutableOrganism, _rows
+from fseflow_tools.replay.scenario import schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

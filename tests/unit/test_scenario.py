@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from fseflow.cli.main import app
 from fseflow.contracts.cti.v1.classification_pb2 import (
     CLASSIFICATION_ACCORD,
     CLASSIFICATION_REJET,
@@ -18,10 +17,11 @@ from fseflow.contracts.cti.v1.classification_pb2 import (
     FseClassified,
 )
 from fseflow.contracts.cti.v1.ingest_pb2 import Arl, ArlError, ArlIssued
-from fseflow.demo import DemoShape, generate
-from fseflow.replay import results
-from fseflow.replay.driver import coefficient_text, fse_message
-from fseflow.replay.scenario import InvalidScenario, parse, validate
+from fseflow_tools.cli.main import app
+from fseflow_tools.demo import DemoShape, generate
+from fseflow_tools.replay import results
+from fseflow_tools.replay.driver import coefficient_text, fse_message
+from fseflow_tools.replay.scenario import InvalidScenario, parse, validate
 
 CONTRACT_EXAMPLE: dict[str, Any] = {
     "name": "gironde-week",

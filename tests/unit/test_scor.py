@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fseflow import pki
-from fseflow.replay.documents import synthetic_scan
 from fseflow.vocabulary import documents
+from fseflow_tools import dev_ca
+from fseflow_tools.replay.documents import synthetic_scan
 from scor_store.adapters.vault import DataLoss, Support, Vault
 from scor_store.domain import erasure, lifecycle, sealing
 from scor_store.domain.access import Action, DocumentFacts, decide, sees_everything
@@ -185,10 +185,10 @@ class TestVault:
 
 
 class TestAccess:
-    technician = pki.Habilitation("CN=t", "technician", organism="01-331")
-    professional = pki.Habilitation("CN=p", "professional", ps_id="ps-1")
-    ingest = pki.Habilitation("CN=i", "service", service="ingest")
-    pointage = pki.Habilitation("CN=po", "service", service="pointage")
+    technician = dev_ca.Habilitation("CN=t", "technician", organism="01-331")
+    professional = dev_ca.Habilitation("CN=p", "professional", ps_id="ps-1")
+    ingest = dev_ca.Habilitation("CN=i", "service", service="ingest")
+    pointage = dev_ca.Habilitation("CN=po", "service", service="pointage")
     document = DocumentFacts("ps-1", "01-331", date(2026, 3, 2))
 
     def test_a_technician_reads_documents_of_his_organisms_insured_only(self) -> None:
@@ -239,16 +239,16 @@ class TestLifecycle:
 
 
 def test_certificates_carry_the_habilitation(tmp_path: Path) -> None:
-    ca = pki.development_set(tmp_path)
-    issued = pki.issue(ca, tmp_path, "tech", role="technician", organism="01-331")
-    habilitation = pki.habilitation_of(issued.cert.read_bytes())
+    ca = dev_ca.development_set(tmp_path)
+    issued = dev_ca.issue(ca, tmp_path, "tech", role="technician", organism="01-331")
+    habilitation = dev_ca.habilitation_of(issued.cert.read_bytes())
     assert (habilitation.role, habilitation.organism, habilitation.label) == (
         "technician",
         "01-331",
         "technician:01-331",
     )
-    assert pki.habilitation_of((tmp_path / "ingest.crt").read_bytes()).service == "ingest"
-    with pytest.raises(pki.CertificateError):
-        pki.issue(ca, tmp_path, "x", role="admin")
-    with pytest.raises(pki.CertificateError, match="no habilitation"):
-        pki.habilitation_of(ca.cert.read_bytes())
+    assert dev_ca.habilitation_of((tmp_path / "ingest.crt").read_bytes()).service == "ingest"
+    with pytest.raises(dev_ca.CertificateError):
+        dev_ca.issue(ca, tmp_path, "x", role="admin")
+    with pytest.raises(dev_ca.CertificateError, match="no habilitation"):
+        dev_ca.habilitation_of(ca.cert.read_bytes())

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from fseflow import stack_ports
-from fseflow.stack import Stack
-from fseflow.stack_state import (
+from fseflow_tools import stack_ports
+from fseflow_tools.stack import Stack
+from fseflow_tools.stack_state import (
     BROKER_EXTERNAL,
     BROKER_TANSU,
     DATABASE,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fseflow import stack_postgres
+from fseflow_tools import stack_postgres
 
 
 def _fake_site(root: Path) -> Path:

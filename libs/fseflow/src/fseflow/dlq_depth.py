@@ -7,11 +7,10 @@ import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from fseflow.dlq import check_service
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.kafka.watermarks import TopicDepth
 from fseflow.telemetry.metrics import DEAD_LETTER_TOPIC_RECORDS
-from fseflow.topics import dead_letter_topic
+from fseflow.topics import check_service, dead_letter_topic
 
 log = logging.getLogger(__name__)
 

@@ -45,6 +45,12 @@ SERVICES = ("ingest", "national-check", "pointage", "scor-store", "relances")
 CLOCK_WRITER = "clock"
 
 
+def check_service(service: str) -> str:
+    if service not in SERVICES:
+        raise ValueError(f"service {service!r} is unknown: one of {', '.join(SERVICES)}")
+    return service
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str

@@ -24,8 +24,8 @@ from fseflow.codec import Envelope
 from fseflow.contracts.clock.v1.clock_pb2 import DayClosed
 from fseflow.contracts.scor.v1.scor_pb2 import AidGranted, DocumentInfo, DocumentMetadata
 from fseflow.db import Conn
+from fseflow.habilitation import Habilitation
 from fseflow.kafka.base import Producer
-from fseflow.pki import Habilitation
 from fseflow.settings import DEFAULT_WORLD
 from fseflow.streams import HandlerResult
 from fseflow.vocabulary import calendar, documents

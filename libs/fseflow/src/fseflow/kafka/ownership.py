@@ -3,7 +3,7 @@
 Each registered topic has one writer (``fseflow.topics``). A producer made for a service
 (``KafkaFactory(settings, client_id=<service>)``) refuses a record for a topic whose writer is
 another service, naming topic, writer and caller: the broker refuses it too on Apache Kafka
-(ACLs derived from the same registry, ``fseflow.acl``), but a caisse topic's kind is beyond a
+(ACLs derived from the same registry, ``fseflow_tools.acl``), but a caisse topic's kind is beyond a
 prefix ACL, and Tansu checks nothing. Clients that are not services (the replay, which also
 closes the clock as its writer ``clock``, `fseflow clock close`, `dlq redrive`, the bench, tests)
 act for an operator: they are not checked here, only by their credentials on the broker.

@@ -14,7 +14,7 @@ import grpc
 
 from fseflow.contracts.scor.v1 import scor_pb2, scor_pb2_grpc
 from fseflow.grpc_serving import GrpcServing
-from fseflow.pki import CertificateError, Habilitation, habilitation_from_uris
+from fseflow.habilitation import CertificateError, Habilitation, habilitation_from_uris
 from fseflow.vocabulary.documents import CHUNK_BYTES, RejectedDocument
 from scor_store.adapters.vault import DataLoss
 from scor_store.config import Settings

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from fseflow.pki import Habilitation
+from fseflow.habilitation import Habilitation
 
 PROFESSIONAL_READ_DAYS = 90  # with Scor the professional keeps (and may read) documents 90 days (R12)
 

@@ -1,0 +1,1 @@
+"""The services' own commands and benchmarks (registered by fseflow_tools.cli.main)."""

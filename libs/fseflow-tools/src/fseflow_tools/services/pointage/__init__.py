@@ -1,0 +1,1 @@
+"""`fseflow pointage ...` commands and benchmarks."""

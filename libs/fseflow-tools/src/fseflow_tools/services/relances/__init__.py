@@ -1,0 +1,1 @@
+"""`fseflow relances ...` commands and benchmarks."""

@@ -1,0 +1,1 @@
+"""`fseflow scor_store ...` commands and benchmarks."""

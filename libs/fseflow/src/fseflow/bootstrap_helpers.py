@@ -1,4 +1,4 @@
-"""Start-up steps several services share: topics, database, reference data, clock."""
+"""Start-up steps several services share: topics, database, reference data, clock, clock relay."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import logging
 import asyncpg
 
 from fseflow import world
-from fseflow.business_clock import ClockFollower
+from fseflow.business_clock import ClockFollower, ClockRelay, ClosureWork
 from fseflow.db import create_pool
 from fseflow.dlq_depth import DeadLetterDepth
+from fseflow.kafka.base import Producer
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
 from fseflow.settings import OpsSettings, PostgresSettings
-from fseflow.topics import CLOCK
+from fseflow.streams import StreamProcessor
+from fseflow.topics import CLOCK, TopicSpec, dead_letter_topic
 from fseflow.vocabulary import refdata
 
 log = logging.getLogger(__name__)
@@ -67,3 +69,34 @@ def watch_dead_letters(
     depth = DeadLetterDepth(kafka, runtime.service, interval_s=settings.dlq_depth_interval_s)
     runtime.add_task("dlq-depth", depth.run, depth.request_stop)
     return depth
+
+
+def relay_clock(
+    kafka: KafkaFactory,
+    runtime: ServiceRuntime,
+    producer: Producer,
+    *,
+    outputs: list[TopicSpec],
+    partitions: dict[str, int],
+    group_id: str,
+    stage: str = "clock-relay",
+    on_closure: ClosureWork | None = None,
+) -> None:
+    """Close each day on the service's ``outputs`` (DayMarks on every partition, from
+    ``partitions``, the physical topic's counts) as the clock closes it; ``on_closure`` first
+    does the day's own work (business_clock.ClockRelay). ``group_id`` and ``stage`` name the
+    consumer group and the metrics: they stay what a service deployed with."""
+    service = runtime.service
+    names = kafka.names
+    relay = StreamProcessor(
+        service=service,
+        stage=stage,
+        consumer=kafka.consumer([CLOCK], group_id=group_id),
+        producer=producer,
+        inputs={names(CLOCK): CLOCK},
+        handler=ClockRelay(service, {names(t): partitions[names(t)] for t in outputs}, on_closure),
+        dlq_topic=names(dead_letter_topic(service)),
+        max_records=100,
+        poll_timeout_s=0.1,
+    )
+    runtime.add_task(stage, relay.run, relay.request_stop, relay.readiness)

@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
 
 from google.protobuf.message import Message
@@ -121,13 +121,21 @@ class DayMarkTracker:
         return True
 
 
-class ClockRelay:
-    """Turns each DayClosed of the clock topic into DayMarks on the stage's output topics."""
+# What a stage does on a closed day before closing it on its outputs: the day's own records.
+ClosureWork = Callable[[str, date], Awaitable[list[OutRecord]]]
 
-    def __init__(self, stage: str, outputs: dict[str, int]) -> None:
+
+class ClockRelay:
+    """Turns each DayClosed of the clock topic into DayMarks on the stage's output topics.
+
+    With ``on_closure`` (scor-store's purge and aids), the stage first does the day's work: its
+    records go out first, the DayMarks only once they are acknowledged (they close them)."""
+
+    def __init__(self, stage: str, outputs: dict[str, int], on_closure: ClosureWork | None = None) -> None:
         self.stage = stage
         # physical topic name -> partition count
         self.outputs = outputs
+        self.on_closure = on_closure
 
     async def __call__(self, envelopes: list[Envelope[Message]]) -> HandlerResult:
         result = HandlerResult()
@@ -135,9 +143,10 @@ class ClockRelay:
             closed = envelope.message
             if not isinstance(closed, DayClosed):
                 continue
-            checked_closure(closed)
+            day = checked_closure(closed)
+            marks: list[OutRecord] = []
             for topic, partitions in self.outputs.items():
-                result.records += day_marks(
+                marks += day_marks(
                     topic=topic,
                     partitions=partitions,
                     world=closed.world,
@@ -146,6 +155,11 @@ class ClockRelay:
                     source_partition=envelope.record.partition,
                     source_partitions=CLOCK.partition_count(1),
                 )
+            if self.on_closure is None:
+                result.records += marks
+            else:
+                result.records += await self.on_closure(closed.world, day)
+                result.after += marks
             log.info("relayed closure of %s for world %s", closed.day, closed.world)
         return result
 

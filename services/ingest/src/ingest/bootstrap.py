@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from fseflow.bootstrap_helpers import follow_clock, open_database, wait_for_refdata, watch_dead_letters
-from fseflow.business_clock import ClockRelay
+from fseflow.bootstrap_helpers import (
+    follow_clock,
+    open_database,
+    relay_clock,
+    wait_for_refdata,
+    watch_dead_letters,
+)
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
-from fseflow.streams import StreamProcessor
-from fseflow.topics import ARL_ISSUED, CLOCK, FSE_RECEIVED, dead_letter_topic, topics_of
+from fseflow.topics import ARL_ISSUED, FSE_RECEIVED, topics_of
 from fseflow.vocabulary import refdata
 from ingest.adapters import postgres
 from ingest.adapters.grpc_server import GrpcFrontDoor
@@ -36,24 +40,14 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     clock = follow_clock(kafka, runtime)
     watch_dead_letters(kafka, runtime, settings)
     names = kafka.names
-    relay = StreamProcessor(
-        service=SERVICE,
-        stage="clock-relay",
-        consumer=kafka.consumer([CLOCK], group_id=f"{SERVICE}.clock-relay"),
-        producer=producer,
-        inputs={names(CLOCK): CLOCK},
-        handler=ClockRelay(
-            SERVICE,
-            {
-                names(FSE_RECEIVED): partitions[names(FSE_RECEIVED)],
-                names(ARL_ISSUED): partitions[names(ARL_ISSUED)],
-            },
-        ),
-        dlq_topic=names(dead_letter_topic(SERVICE)),
-        max_records=100,
-        poll_timeout_s=0.1,
+    relay_clock(
+        kafka,
+        runtime,
+        producer,
+        outputs=[FSE_RECEIVED, ARL_ISSUED],
+        partitions=partitions,
+        group_id=f"{SERVICE}.clock-relay",
     )
-    runtime.add_task("clock-relay", relay.run, relay.request_stop, relay.readiness)
 
     scor = ScorClient(
         settings.scor_addr, ca=settings.scor_tls_ca, cert=settings.scor_tls_cert, key=settings.scor_tls_key

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from fseflow.bootstrap_helpers import follow_clock, open_database, watch_dead_letters
-from fseflow.business_clock import ClockRelay
+from fseflow.bootstrap_helpers import follow_clock, open_database, relay_clock, watch_dead_letters
 from fseflow.day_closer import DayCloseWatch
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
@@ -14,7 +13,6 @@ from fseflow.outbox import OutboxRelay, OutboxSweeper
 from fseflow.service import ServiceRuntime
 from fseflow.streams import StreamProcessor
 from fseflow.topics import (
-    CLOCK,
     DECISIONS,
     DOCUMENT_STORED,
     FSE_CLASSIFIED,
@@ -79,18 +77,9 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
 
     # Decisions are published as they are taken; each closure follows them into the topic, so
     # national-check knows when it has every decision of a day.
-    clock_relay = StreamProcessor(
-        service=SERVICE,
-        stage="clock-relay",
-        consumer=kafka.consumer([CLOCK], group_id=f"{SERVICE}.clock"),
-        producer=producer,
-        inputs={names(CLOCK): CLOCK},
-        handler=ClockRelay(SERVICE, {names(DECISIONS): partitions[names(DECISIONS)]}),
-        dlq_topic=dlq,
-        max_records=100,
-        poll_timeout_s=0.1,
+    relay_clock(
+        kafka, runtime, producer, outputs=[DECISIONS], partitions=partitions, group_id=f"{SERVICE}.clock"
     )
-    runtime.add_task("clock-relay", clock_relay.run, clock_relay.request_stop, clock_relay.readiness)
 
     watch = DayCloseWatch(closer, clock, service=SERVICE, late_after_s=settings.day_close_late_after_s)
     runtime.add_task("day-close-watch", watch.run, watch.request_stop, watch.readiness)

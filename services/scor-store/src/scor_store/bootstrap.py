@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from fseflow.bootstrap_helpers import follow_clock, open_database, watch_dead_letters
+from fseflow.bootstrap_helpers import follow_clock, open_database, relay_clock, watch_dead_letters
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
-from fseflow.streams import StreamProcessor
-from fseflow.topics import AID_GRANTED, CLOCK, DOCUMENT_STORED, dead_letter_topic, topics_of
+from fseflow.topics import AID_GRANTED, DOCUMENT_STORED, topics_of
 from scor_store.adapters import postgres
 from scor_store.adapters.grpc_server import ScorServer
 from scor_store.adapters.kafka import ScorEvents
@@ -53,26 +52,16 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
         clock=clock,
         max_bytes=settings.scor_max_document_bytes,
     )
-    closures = StreamProcessor(
-        service=SERVICE,
+    closures = DayClosures(pool, store, postgres.Aids(pool), events)
+    relay_clock(
+        kafka,
+        runtime,
+        producer,
+        outputs=[DOCUMENT_STORED, AID_GRANTED],
+        partitions=partitions,
+        group_id=f"{SERVICE}.clock",
         stage="day-closures",
-        consumer=kafka.consumer([CLOCK], group_id=f"{SERVICE}.clock"),
-        producer=producer,
-        inputs={names(CLOCK): CLOCK},
-        handler=DayClosures(
-            pool,
-            store,
-            postgres.Aids(pool),
-            events,
-            {
-                names(DOCUMENT_STORED): partitions[names(DOCUMENT_STORED)],
-                names(AID_GRANTED): partitions[names(AID_GRANTED)],
-            },
-        ),
-        dlq_topic=names(dead_letter_topic(SERVICE)),
-        max_records=100,
-        poll_timeout_s=0.1,
+        on_closure=closures,
     )
-    runtime.add_task("day-closures", closures.run, closures.request_stop, closures.readiness)
     server = ScorServer(store, settings)
     runtime.add_task("grpc", server.run, server.request_stop, server.readiness)

@@ -17,17 +17,13 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
-from google.protobuf.message import Message
 
-from fseflow.business_clock import ClockFollower, checked_closure, day_marks
-from fseflow.codec import Envelope
-from fseflow.contracts.clock.v1.clock_pb2 import DayClosed
+from fseflow.business_clock import ClockFollower
 from fseflow.contracts.scor.v1.scor_pb2 import AidGranted, DocumentInfo, DocumentMetadata
 from fseflow.db import Conn
 from fseflow.habilitation import Habilitation
-from fseflow.kafka.base import Producer
+from fseflow.kafka.base import OutRecord, Producer
 from fseflow.settings import DEFAULT_WORLD
-from fseflow.streams import HandlerResult
 from fseflow.vocabulary import calendar, documents
 from scor_store import metrics
 from scor_store.adapters.kafka import ScorEvents
@@ -256,42 +252,16 @@ class ScorStore:
 
 class DayClosures:
     """On each closed business day: purge what reached 33 months, decide the quality aids whose
-    day has come, then close the day on scor-store's output topics (DayMarks)."""
+    day has come (the shared clock relay then closes the day on scor-store's output topics)."""
 
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        store: ScorStore,
-        aids: Aids,
-        events: ScorEvents,
-        partitions: dict[str, int],
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, store: ScorStore, aids: Aids, events: ScorEvents) -> None:
         self.pool = pool
         self.store = store
         self.aids = aids
         self.events = events
-        self.partitions = partitions
 
-    async def __call__(self, envelopes: list[Envelope[Message]]) -> HandlerResult:
-        result = HandlerResult()
-        for envelope in envelopes:
-            closed = envelope.message
-            if not isinstance(closed, DayClosed):
-                continue
-            day = checked_closure(closed)
-            granted = await self.close(closed.world, day)
-            result.records += [self.events.aid(aid) for aid in granted]
-            for topic, count in self.partitions.items():
-                result.after += day_marks(
-                    topic=topic,
-                    partitions=count,
-                    world=closed.world,
-                    day=closed.day,
-                    stage=SERVICE,
-                    source_partition=envelope.record.partition,
-                    source_partitions=1,
-                )
-        return result
+    async def __call__(self, world: str, day: date) -> list[OutRecord]:
+        return [self.events.aid(aid) for aid in await self.close(world, day)]
 
     async def close(self, world: str, day: date) -> list[AidGranted]:
         async with self.pool.acquire() as conn, conn.transaction():

@@ -22,7 +22,7 @@ from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
 from fseflow.contracts.cti.v1.ingest_pb2 import ArlIssued, FseReceived, SubmitLotRequest, SubmitLotResponse
 from fseflow.contracts.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
 from fseflow.topics import ARL_ISSUED, FSE_CLASSIFIED, FSE_RECEIVED
-from ingest.adapters.grpc_server import Unreadable, tolerant
+from ingest.entrypoints.grpc import Unreadable, tolerant
 from tests.conftest import RunningStack
 from tests.fuzzing import Case, counted, edge_answer, fuzz_settings, mutated_lots, resolves
 from tests.integration.helpers import START, close_day, lot, new_world, reading, sheet

@@ -70,13 +70,13 @@ def test_the_topic_prefix_of_a_deployment_is_applied() -> None:
 
 
 def _bootstrap_groups() -> dict[str, set[str]]:
-    """Every group_id=... in services/*/src/*/bootstrap.py, with SERVICE replaced by its value."""
+    """Every group_id=... in services/*/src/*/{bootstrap,entrypoints/*}.py, with SERVICE replaced
+    by its value."""
     found: dict[str, set[str]] = {}
     for path in sorted(ROOT.glob("services/*/src/*/bootstrap.py")):
-        text = path.read_text()
-        service = re.search(r'^SERVICE = "([^"]+)"', text, re.M) or re.search(
-            r'^SERVICE = "([^"]+)"', (path.parent / "handlers.py").read_text(), re.M
-        )
+        text = "\n".join(p.read_text() for p in [path, *sorted(path.parent.glob("entrypoints/*.py"))])
+        sources = "\n".join(p.read_text() for p in sorted(path.parent.rglob("*.py")))
+        service = re.search(r'^SERVICE = "([^"]+)"', sources, re.M)
         assert service, f"{path}: SERVICE not found"
         name = service.group(1)
         groups = set()

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from fseflow.contracts.claims.v1.claims_pb2 import ActLine, BillingMode, Fse
 from fseflow.contracts.cti.v1.ingest_pb2 import FseReceived, SubmitDocumentRequest, SubmitLotRequest
-from ingest.adapters.grpc_server import Unreadable, tolerant
 from ingest.domain import limits
 from ingest.domain.request_bounds import lot_violations
 from ingest.domain.validation import coefficient_hundredths
-from national_check.adapters.messages import MalformedEvent, to_claim
+from ingest.entrypoints.grpc import Unreadable, tolerant
+from national_check.adapters.events import MalformedEvent, to_claim
 from national_check.domain.classify import MAX_ACT_LINES, Outcome, Reason, classify
 from national_check.domain.identifiers import nir_key_matches
 from national_check.domain.memory import BatchMemory

@@ -10,8 +10,8 @@ import pytest
 
 from fseflow_tools.replay.technicians import TOKEN_PREFIX as REPLAY_PREFIX
 from fseflow_tools.replay.technicians import token_digest
-from pointage.adapters.web_input import BadParameter, check_json, check_path, check_text, decode_pairs
 from pointage.domain.access import TOKEN_PREFIX, check_technician_id, locked_until, new_secret, secret_digest
+from pointage.entrypoints.web_input import BadParameter, check_json, check_path, check_text, decode_pairs
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)

@@ -20,14 +20,14 @@ from fseflow.contracts.cti.v1.ingest_pb2 import (
     SubmitLotRequest,
 )
 from fseflow.kafka.base import DeliveryFailed
-from ingest.adapters.failures import status_of
-from ingest.adapters.grpc_server import Unreadable, tolerant
 from ingest.adapters.scor_client import DocumentRefused
 from ingest.domain import arl as arl_text
 from ingest.domain import limits
 from ingest.domain.request_bounds import describe, lot_violations, submission_violations
 from ingest.domain.validation import bounded, validate_lot
-from ingest.handlers import NoOpenDay, OutOfBounds, RecordTooLarge
+from ingest.entrypoints.failures import status_of
+from ingest.entrypoints.grpc import Unreadable, tolerant
+from ingest.handlers.lots import NoOpenDay, OutOfBounds, RecordTooLarge
 
 README = Path(__file__).parents[2] / "services" / "ingest" / "README.md"
 

@@ -15,11 +15,11 @@ from fseflow.service import ServiceRuntime
 from fseflow.topics import ARL_ISSUED, FSE_RECEIVED, topics_of
 from fseflow.vocabulary import refdata
 from ingest.adapters import postgres
-from ingest.adapters.grpc_server import GrpcFrontDoor
-from ingest.adapters.kafka import LotPublisher
+from ingest.adapters.events import LotPublisher
 from ingest.adapters.scor_client import ScorClient
 from ingest.config import Settings
-from ingest.handlers import LotReceiver
+from ingest.entrypoints.grpc import GrpcFrontDoor
+from ingest.handlers.lots import LotReceiver
 
 SERVICE = "ingest"
 

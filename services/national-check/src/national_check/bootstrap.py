@@ -10,7 +10,7 @@ from fseflow.streams import StreamProcessor
 from fseflow.topics import DECISIONS, FSE_CLASSIFIED, FSE_RECEIVED, dead_letter_topic, topics_of
 from national_check.adapters import postgres
 from national_check.config import Settings
-from national_check.handlers import SERVICE, ClassifyBatch, Outputs
+from national_check.handlers.classify import SERVICE, ClassifyBatch, Outputs
 
 __all__ = ["SERVICE", "build"]
 

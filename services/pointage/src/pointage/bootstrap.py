@@ -24,10 +24,10 @@ from fseflow.topics import (
 from pointage.adapters import postgres
 from pointage.adapters.events import PoleEvents
 from pointage.adapters.scor_reader import ScorReader
-from pointage.adapters.web import PointageWeb
 from pointage.config import Settings
 from pointage.domain.access import LoginLimits
-from pointage.handlers import SERVICE, DayCloser, Decisions, Intake
+from pointage.entrypoints.web import PointageWeb
+from pointage.handlers.intake import SERVICE, DayCloser, Decisions, Intake
 
 __all__ = ["SERVICE", "build"]
 

@@ -13,7 +13,7 @@ from fseflow.topics import SETTLEMENTS, dead_letter_topic, topics_of
 from relances.adapters import postgres
 from relances.adapters.events import RelanceEvents
 from relances.config import Settings
-from relances.handlers import SERVICE, DayCloser, Intake
+from relances.handlers.intake import SERVICE, DayCloser, Intake
 
 __all__ = ["SERVICE", "build"]
 

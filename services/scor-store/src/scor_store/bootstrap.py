@@ -10,11 +10,11 @@ from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
 from fseflow.topics import AID_GRANTED, DOCUMENT_STORED, topics_of
 from scor_store.adapters import postgres
-from scor_store.adapters.grpc_server import ScorServer
-from scor_store.adapters.kafka import ScorEvents
+from scor_store.adapters.events import ScorEvents
 from scor_store.adapters.vault import Support, Vault
 from scor_store.config import Settings
-from scor_store.handlers import SERVICE, DayClosures, ScorStore
+from scor_store.entrypoints.grpc import ScorServer
+from scor_store.handlers.documents import SERVICE, DayClosures, ScorStore
 
 __all__ = ["SERVICE", "build"]
 

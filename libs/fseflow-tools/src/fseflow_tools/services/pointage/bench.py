@@ -36,7 +36,7 @@ from fseflow.topics import DOCUMENT_STORED, FSE_CLASSIFIED, TopicSpec, scratch_t
 from pointage import metrics
 from pointage.adapters import postgres as pg
 from pointage.adapters.events import PoleEvents
-from pointage.handlers import DayCloser, Decisions, Intake
+from pointage.handlers.intake import DayCloser, Decisions, Intake
 
 DAY = date(2026, 3, 2)
 VALIDATED_ON = date(2026, 3, 3)

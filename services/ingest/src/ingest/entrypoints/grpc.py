@@ -20,9 +20,9 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from fseflow.contracts.cti.v1 import ingest_pb2
 from fseflow.grpc_serving import GrpcServing
-from ingest.adapters.failures import status_of
 from ingest.domain.limits import MAX_REQUEST_BYTES
-from ingest.handlers import LotReceiver
+from ingest.entrypoints.failures import status_of
+from ingest.handlers.lots import LotReceiver
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from fseflow.habilitation import CertificateError, Habilitation, habilitation_fr
 from fseflow.vocabulary.documents import CHUNK_BYTES, RejectedDocument
 from scor_store.adapters.vault import DataLoss
 from scor_store.config import Settings
-from scor_store.handlers import Conflict, Denied, InvalidRequest, NotFound, ScorStore
+from scor_store.handlers.documents import Conflict, Denied, InvalidRequest, NotFound, ScorStore
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = scor_pb2.DESCRIPTOR.services_by_name["ScorStoreService"].full_name

@@ -31,7 +31,7 @@ from fseflow.settings import DEFAULT_WORLD
 from fseflow.telemetry.tracing import inject_headers
 from fseflow.vocabulary import calendar, documents
 from fseflow.vocabulary.refdata import CtiRouting, UnroutableOrganism
-from ingest.adapters.kafka import LotPublisher
+from ingest.adapters.events import LotPublisher
 from ingest.adapters.postgres import LotStore, ProfessionalRef
 from ingest.adapters.scor_client import ScorClient
 from ingest.domain import arl as arl_text

@@ -20,7 +20,7 @@ import grpc
 
 from fseflow.kafka.base import DeliveryFailed
 from ingest.adapters.scor_client import DocumentRefused
-from ingest.handlers import InvalidSubmission, NoOpenDay, OutOfBounds, RecordTooLarge
+from ingest.handlers.lots import InvalidSubmission, NoOpenDay, OutOfBounds, RecordTooLarge
 
 log = logging.getLogger(__name__)
 

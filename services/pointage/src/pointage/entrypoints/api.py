@@ -19,10 +19,10 @@ from aiohttp import web
 from fseflow.vocabulary.calendar import parse_day
 from pointage.adapters import access_store as store
 from pointage.adapters import postgres as pg
-from pointage.adapters.logins import Logins, Throttled
-from pointage.adapters.web_input import BadParameter, check_json, check_text
 from pointage.domain.access import TOKEN_PREFIX, Identity, new_secret, secret_digest
-from pointage.handlers import DecisionRefused, Decisions
+from pointage.entrypoints.web_input import BadParameter, check_json, check_text
+from pointage.handlers.intake import DecisionRefused, Decisions
+from pointage.handlers.logins import Logins, Throttled
 
 
 class DecisionsApi:

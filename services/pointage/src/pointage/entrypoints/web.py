@@ -28,18 +28,18 @@ from fseflow.business_clock import ClockFollower
 from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
 from pointage.adapters import access_store as store
 from pointage.adapters import postgres as pg
-from pointage.adapters.api import DecisionsApi
-from pointage.adapters.logins import Logins, Throttled
 from pointage.adapters.scor_reader import DocumentUnavailable, ScorReader
-from pointage.adapters.web_input import (
+from pointage.domain.access import LoginLimits, new_secret, secret_digest
+from pointage.entrypoints.api import DecisionsApi
+from pointage.entrypoints.web_input import (
     MAX_FORM_BYTES,
     BadParameter,
     check_path,
     check_text,
     decode_pairs,
 )
-from pointage.domain.access import LoginLimits, new_secret, secret_digest
-from pointage.handlers import DecisionRefused, Decisions
+from pointage.handlers.intake import DecisionRefused, Decisions
+from pointage.handlers.logins import Logins, Throttled
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from fseflow.kafka.base import OutRecord, Producer
 from fseflow.settings import DEFAULT_WORLD
 from fseflow.vocabulary import calendar, documents
 from scor_store import metrics
-from scor_store.adapters.kafka import ScorEvents
+from scor_store.adapters.events import ScorEvents
 from scor_store.adapters.postgres import AidDecision, Aids, AuditEntry, AuditLog, DocumentRow, Documents
 from scor_store.adapters.vault import DataLoss, Vault
 from scor_store.domain import lifecycle, sealing

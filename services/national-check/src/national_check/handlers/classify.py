@@ -33,7 +33,7 @@ from fseflow.telemetry.metrics import EVENT_LATENCY
 from fseflow.telemetry.tracing import continue_trace
 from fseflow.vocabulary.calendar import parse_day
 from national_check.adapters import postgres
-from national_check.adapters.messages import MalformedEvent, to_claim, to_classified
+from national_check.adapters.events import MalformedEvent, to_claim, to_classified
 from national_check.domain.claims import Claim
 from national_check.domain.classify import classify
 from national_check.domain.memory import AccordKey, decided_counts_from

@@ -1,0 +1,1 @@
+"""Inbound transports of ingest: what calls in (gRPC, HTTP, the stream processors' wiring)."""

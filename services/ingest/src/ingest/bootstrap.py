@@ -5,23 +5,23 @@ from __future__ import annotations
 from fseflow.bootstrap_helpers import (
     follow_clock,
     open_database,
-    relay_clock,
     wait_for_refdata,
     watch_dead_letters,
 )
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
-from fseflow.topics import ARL_ISSUED, FSE_RECEIVED, topics_of
+from fseflow.topics import topics_of
 from fseflow.vocabulary import refdata
 from ingest.adapters import postgres
 from ingest.adapters.events import LotPublisher
 from ingest.adapters.scor_client import ScorClient
 from ingest.config import Settings
+from ingest.entrypoints import streams
 from ingest.entrypoints.grpc import GrpcFrontDoor
-from ingest.handlers.lots import LotReceiver
+from ingest.handlers.lots import SERVICE, LotReceiver
 
-SERVICE = "ingest"
+__all__ = ["SERVICE", "build"]
 
 
 async def build(settings: Settings, runtime: ServiceRuntime) -> None:
@@ -40,14 +40,7 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     clock = follow_clock(kafka, runtime)
     watch_dead_letters(kafka, runtime, settings)
     names = kafka.names
-    relay_clock(
-        kafka,
-        runtime,
-        producer,
-        outputs=[FSE_RECEIVED, ARL_ISSUED],
-        partitions=partitions,
-        group_id=f"{SERVICE}.clock-relay",
-    )
+    streams.start(kafka, runtime, producer, partitions)
 
     scor = ScorClient(
         settings.scor_addr, ca=settings.scor_tls_ca, cert=settings.scor_tls_cert, key=settings.scor_tls_key

@@ -6,10 +6,10 @@ from fseflow.bootstrap_helpers import follow_clock, open_database, wait_for_refd
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
-from fseflow.streams import StreamProcessor
 from fseflow.topics import DECISIONS, FSE_CLASSIFIED, FSE_RECEIVED, dead_letter_topic, topics_of
 from national_check.adapters import postgres
 from national_check.config import Settings
+from national_check.entrypoints import streams
 from national_check.handlers.classify import SERVICE, ClassifyBatch, Outputs
 
 __all__ = ["SERVICE", "build"]
@@ -41,14 +41,4 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
             inputs={name: partitions[name] for name in (names(FSE_RECEIVED), names(DECISIONS))},
         ),
     )
-    processor = StreamProcessor(
-        service=SERVICE,
-        stage="classify",
-        consumer=kafka.consumer([FSE_RECEIVED, DECISIONS], group_id=SERVICE),
-        producer=producer,
-        inputs={names(FSE_RECEIVED): FSE_RECEIVED, names(DECISIONS): DECISIONS},
-        handler=handler,
-        dlq_topic=names(dead_letter_topic(SERVICE)),
-        max_records=settings.check_max_batch,
-    )
-    runtime.add_task("classify", processor.run, processor.request_stop, processor.readiness)
+    streams.start(kafka, runtime, producer, handler, max_records=settings.check_max_batch)

@@ -5,20 +5,15 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from fseflow.bootstrap_helpers import follow_clock, open_database, relay_clock, watch_dead_letters
-from fseflow.day_closer import DayCloseWatch
+from fseflow.bootstrap_helpers import follow_clock, open_database, watch_dead_letters
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.outbox import OutboxRelay, OutboxSweeper
 from fseflow.service import ServiceRuntime
-from fseflow.streams import StreamProcessor
 from fseflow.topics import (
-    DECISIONS,
     DOCUMENT_STORED,
     FSE_CLASSIFIED,
-    RECOVERY_ORDERS,
     SETTLEMENTS,
-    dead_letter_topic,
     topics_of,
 )
 from pointage.adapters import postgres
@@ -26,8 +21,9 @@ from pointage.adapters.events import PoleEvents
 from pointage.adapters.scor_reader import ScorReader
 from pointage.config import Settings
 from pointage.domain.access import LoginLimits
+from pointage.entrypoints import streams
 from pointage.entrypoints.web import PointageWeb
-from pointage.handlers.intake import SERVICE, DayCloser, Decisions, Intake
+from pointage.handlers.intake import SERVICE, DayCloser, Decisions
 
 __all__ = ["SERVICE", "build"]
 
@@ -57,32 +53,7 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     closer = DayCloser(
         pool, PoleEvents(names), relay, kafka, inputs, settlements_partitions=partitions[names(SETTLEMENTS)]
     )
-    dlq = names(dead_letter_topic(SERVICE))
-    intake = StreamProcessor(
-        service=SERVICE,
-        stage="intake",
-        # Recovery orders ride along: they only fill the ledger that payments read (no day marks).
-        consumer=kafka.consumer([FSE_CLASSIFIED, DOCUMENT_STORED, RECOVERY_ORDERS], group_id=SERVICE),
-        producer=producer,
-        inputs={
-            names(FSE_CLASSIFIED): FSE_CLASSIFIED,
-            names(DOCUMENT_STORED): DOCUMENT_STORED,
-            names(RECOVERY_ORDERS): RECOVERY_ORDERS,
-        },
-        handler=Intake(pool, closer, dlq),
-        dlq_topic=dlq,
-        max_records=settings.pointage_max_batch,
-    )
-    runtime.add_task("intake", intake.run, intake.request_stop, intake.readiness)
-
-    # Decisions are published as they are taken; each closure follows them into the topic, so
-    # national-check knows when it has every decision of a day.
-    relay_clock(
-        kafka, runtime, producer, outputs=[DECISIONS], partitions=partitions, group_id=f"{SERVICE}.clock"
-    )
-
-    watch = DayCloseWatch(closer, clock, service=SERVICE, late_after_s=settings.day_close_late_after_s)
-    runtime.add_task("day-close-watch", watch.run, watch.request_stop, watch.readiness)
+    streams.start(kafka, runtime, producer, partitions, pool, closer, clock, settings)
 
     sweeper = OutboxSweeper(relay)
     runtime.add_task("outbox", sweeper.run, sweeper.request_stop, lambda: None)

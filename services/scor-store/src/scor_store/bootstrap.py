@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 
-from fseflow.bootstrap_helpers import follow_clock, open_database, relay_clock, watch_dead_letters
+from fseflow.bootstrap_helpers import follow_clock, open_database, watch_dead_letters
 from fseflow.db import migrate
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.service import ServiceRuntime
-from fseflow.topics import AID_GRANTED, DOCUMENT_STORED, topics_of
+from fseflow.topics import topics_of
 from scor_store.adapters import postgres
 from scor_store.adapters.events import ScorEvents
 from scor_store.adapters.vault import Support, Vault
 from scor_store.config import Settings
+from scor_store.entrypoints import streams
 from scor_store.entrypoints.grpc import ScorServer
-from scor_store.handlers.documents import SERVICE, DayClosures, ScorStore
+from scor_store.handlers.day_closures import DayClosures
+from scor_store.handlers.documents import SERVICE, ScorStore
 
 __all__ = ["SERVICE", "build"]
 
@@ -52,16 +54,6 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
         clock=clock,
         max_bytes=settings.scor_max_document_bytes,
     )
-    closures = DayClosures(pool, store, postgres.Aids(pool), events)
-    relay_clock(
-        kafka,
-        runtime,
-        producer,
-        outputs=[DOCUMENT_STORED, AID_GRANTED],
-        partitions=partitions,
-        group_id=f"{SERVICE}.clock",
-        stage="day-closures",
-        on_closure=closures,
-    )
+    streams.start(kafka, runtime, producer, partitions, DayClosures(pool, store, postgres.Aids(pool), events))
     server = ScorServer(store, settings)
     runtime.add_task("grpc", server.run, server.request_stop, server.readiness)

@@ -51,6 +51,9 @@ from ingest.domain.validation import (
 log = logging.getLogger(__name__)
 
 
+SERVICE = "ingest"
+
+
 class NoOpenDay(RuntimeError):
     """The request names no receipt day and the world has no open business day yet."""
 

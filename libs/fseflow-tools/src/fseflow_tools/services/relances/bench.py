@@ -25,7 +25,7 @@ from fseflow.world import Professional, WorldData
 from relances.adapters import postgres as pg
 from relances.adapters.events import RelanceEvents
 from relances.domain.deadlines import Step
-from relances.handlers.intake import DayCloser
+from relances.handlers.day_close import DayCloser
 
 CLOSED_DAY = date(2026, 4, 8)  # J30 of the FSE paid on Monday 9 March 2026
 ORGANISM = "01-331"

@@ -29,7 +29,7 @@ RELEASED: dict[str, tuple[str, ...]] = {
         "74effb037cfbbd9855a4c67a344f0869dbaa22819940408c74ee84752b50827c",
         "720d9d2d6a0244ae7baa1f5100e21e7a84df5c9d78853423d55ce799c80cbc87",
     ),
-    "pointage.adapters.postgres": (
+    "pointage.adapters.postgres.schema": (
         # v1 as released in 9b1f2f9 (it had been edited in place since: restored, the edit is v5).
         "6eec2553c038f840811dbeae5abede1707d8ff5efc12a6fb6356319f67ab9fa6",
         "c19197e739774a06be6f2091c74f8bb3ad94b8a8efd0f6ac723f179ec079f2f1",
@@ -88,7 +88,7 @@ def test_every_migration_list_is_in_the_table() -> None:
 
 
 def test_an_edited_migration_is_caught() -> None:
-    released = migrations_of("pointage.adapters.postgres")[0]
+    released = migrations_of("pointage.adapters.postgres.schema")[0]
     edited = released.replace("fse bytea NOT NULL", "classified bytea NOT NULL")
     assert edited != released
-    assert sha256_of(edited) != RELEASED["pointage.adapters.postgres"][0]
+    assert sha256_of(edited) != RELEASED["pointage.adapters.postgres.schema"][0]

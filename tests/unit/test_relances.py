@@ -8,9 +8,9 @@ import pytest
 
 from fseflow.contracts.claims.v1.claims_pb2 import ActLine, Fse
 from fseflow.vocabulary.calendar import previous_business_day
+from pointage.domain.documents import needs_document
 from pointage.domain.recoveries import Offset, OpenRecovery, settle
 from pointage.domain.recoveries import notice_text as recovery_notice
-from pointage.handlers.intake import needs_document
 from relances.domain import aids, deadlines, notices
 from relances.domain.deadlines import Step
 

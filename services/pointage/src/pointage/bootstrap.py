@@ -23,7 +23,8 @@ from pointage.config import Settings
 from pointage.domain.access import LoginLimits
 from pointage.entrypoints import streams
 from pointage.entrypoints.web import PointageWeb
-from pointage.handlers.intake import SERVICE, DayCloser, Decisions
+from pointage.handlers.day_close import SERVICE, DayCloser
+from pointage.handlers.decisions import Decisions
 
 __all__ = ["SERVICE", "build"]
 
@@ -61,7 +62,7 @@ async def build(settings: Settings, runtime: ServiceRuntime) -> None:
     if settings.console_port:
         web = PointageWeb(
             pool,
-            Decisions(pool, closer, relay, clock),
+            Decisions(pool, closer.events, relay, clock),
             clock,
             ScorReader(settings.scor_addr, settings.scor_tls_ca, settings.technician_certs_dir),
             limits=LoginLimits(

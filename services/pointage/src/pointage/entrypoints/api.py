@@ -21,8 +21,11 @@ from pointage.adapters import access_store as store
 from pointage.adapters import postgres as pg
 from pointage.domain.access import TOKEN_PREFIX, Identity, new_secret, secret_digest
 from pointage.entrypoints.web_input import BadParameter, check_json, check_text
-from pointage.handlers.intake import DecisionRefused, Decisions
+from pointage.handlers.decisions import DecisionRefused, Decisions
 from pointage.handlers.logins import Logins, Throttled
+
+# What a refused decision answers over HTTP.
+REFUSAL_STATUS = {"invalid": 400, "not_found": 404, "conflict": 409}
 
 
 class DecisionsApi:
@@ -104,7 +107,7 @@ class DecisionsApi:
                 on=_day(body, "on"),
             )
         except DecisionRefused as exc:
-            return _error(exc.status, exc.field, exc.message)
+            return _error(REFUSAL_STATUS[exc.kind], exc.field, exc.message)
         return web.json_response(result)
 
     async def _validate(self, request: web.Request) -> web.Response:
@@ -122,7 +125,7 @@ class DecisionsApi:
                 on=_day(body, "on"),
             )
         except DecisionRefused as exc:
-            return _error(exc.status, exc.field, exc.message)
+            return _error(REFUSAL_STATUS[exc.kind], exc.field, exc.message)
         return web.json_response(result)
 
     async def _fse(self, request: web.Request) -> web.Response:

@@ -14,7 +14,8 @@ from fseflow.service import ServiceRuntime
 from fseflow.streams import StreamProcessor
 from fseflow.topics import DECISIONS, DOCUMENT_STORED, FSE_CLASSIFIED, RECOVERY_ORDERS, dead_letter_topic
 from pointage.config import Settings
-from pointage.handlers.intake import SERVICE, DayCloser, Intake
+from pointage.handlers.day_close import SERVICE, DayCloser
+from pointage.handlers.intake import Intake
 
 
 def start(

@@ -38,7 +38,7 @@ from pointage.entrypoints.web_input import (
     check_text,
     decode_pairs,
 )
-from pointage.handlers.intake import DecisionRefused, Decisions
+from pointage.handlers.decisions import DecisionRefused, Decisions
 from pointage.handlers.logins import Logins, Throttled
 
 log = logging.getLogger(__name__)

@@ -7,85 +7,66 @@ pôle's DayMarks (the day close is handlers/day_close.py).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import date
 
-import asyncpg
 from google.protobuf.message import Message
 
-from fseflow import day_book
 from fseflow.codec import Envelope
-from fseflow.contracts.clock.v1.clock_pb2 import DayMark
 from fseflow.contracts.pointage.v1.pointage_pb2 import ActsCounted, DocumentMatched, FsePaid
-from fseflow.dead_letters import dead_letter
-from fseflow.kafka.base import OutRecord
-from fseflow.streams import HandlerResult
+from fseflow.day_intake import DayBookIntake
+from fseflow.db import Conn
 from fseflow.vocabulary.acts import act_label
 from fseflow.vocabulary.calendar import parse_day
 from relances import metrics
 from relances.adapters import postgres as pg
 from relances.domain import deadlines
 from relances.domain.deadlines import Step
-from relances.handlers.day_close import SERVICE, DayCloser
 
 log = logging.getLogger(__name__)
 
 
-class Intake:
-    def __init__(self, pool: asyncpg.Pool, closer: DayCloser, dlq_topic: str) -> None:
-        self.pool = pool
-        self.closer = closer
-        self.dlq_topic = dlq_topic
+@dataclass
+class IntakeBatch:
+    opened: list[tuple[object, ...]] = field(default_factory=list)
+    paid_acts: list[tuple[object, ...]] = field(default_factory=list)
+    firsts: list[tuple[str, str, date]] = field(default_factory=list)
+    matches: list[tuple[str, str, date]] = field(default_factory=list)
+    counted: list[tuple[object, ...]] = field(default_factory=list)
 
-    async def __call__(self, envelopes: list[Envelope[Message]]) -> HandlerResult:
-        opened: list[tuple[object, ...]] = []
-        paid_acts: list[tuple[object, ...]] = []
-        firsts: list[tuple[str, str, date]] = []
-        matches: list[tuple[str, str, date]] = []
-        counted: list[tuple[object, ...]] = []
-        marks: list[pg.MarkRow] = []
-        dead: list[OutRecord] = []
-        for envelope in envelopes:
-            message = envelope.message
-            try:
-                if type(message) is FsePaid:
-                    self._paid(message, opened, paid_acts, firsts)
-                elif type(message) is DocumentMatched:
-                    matches.append((message.world, message.fse_id, parse_day(message.matched_on)))
-                elif type(message) is ActsCounted:
-                    counted.append(
-                        (
-                            message.world,
-                            message.ps_id,
-                            message.year,
-                            message.mode,
-                            parse_day(message.counted_on),
-                            message.acts,
-                        )
-                    )
-                elif type(message) is DayMark:
-                    marks.append(day_book.mark_row(message, envelope.record))
-            except ValueError as exc:
-                dead.append(
-                    dead_letter(
-                        service=SERVICE,
-                        dlq_topic=self.dlq_topic,
-                        record=envelope.record,
-                        error=exc,
-                        event=envelope.event_id,
-                    )
+
+class Intake(DayBookIntake[IntakeBatch]):
+    def new_batch(self) -> IntakeBatch:
+        return IntakeBatch()
+
+    def add(self, batch: IntakeBatch, envelope: Envelope[Message]) -> None:
+        message = envelope.message
+        if type(message) is FsePaid:
+            self._paid(message, batch.opened, batch.paid_acts, batch.firsts)
+        elif type(message) is DocumentMatched:
+            batch.matches.append((message.world, message.fse_id, parse_day(message.matched_on)))
+        elif type(message) is ActsCounted:
+            batch.counted.append(
+                (
+                    message.world,
+                    message.ps_id,
+                    message.year,
+                    message.mode,
+                    parse_day(message.counted_on),
+                    message.acts,
                 )
-        async with self.pool.acquire() as conn, conn.transaction():
-            await pg.open_deadlines(conn, opened)
-            await pg.add_paid_acts(conn, paid_acts)
-            await pg.note_first_payments(conn, firsts)
-            # After the openings: an FSE paid and matched the same day is opened, then matched.
-            await pg.note_matches(conn, matches)
-            await pg.add_acts_counted(conn, counted)
-            await pg.add_marks(conn, marks)
-        metrics.OPENED.inc(len(opened))
-        for world in sorted({mark[0] for mark in marks}):
-            await self.closer.close_ready_days(world)
-        return HandlerResult(records=dead)
+            )
+
+    async def store(self, conn: Conn, batch: IntakeBatch) -> None:
+        await pg.open_deadlines(conn, batch.opened)
+        await pg.add_paid_acts(conn, batch.paid_acts)
+        await pg.note_first_payments(conn, batch.firsts)
+        # After the openings: an FSE paid and matched the same day is opened, then matched.
+        await pg.note_matches(conn, batch.matches)
+        await pg.add_acts_counted(conn, batch.counted)
+
+    def stored(self, batch: IntakeBatch) -> None:
+        metrics.OPENED.inc(len(batch.opened))
 
     @staticmethod
     def _paid(

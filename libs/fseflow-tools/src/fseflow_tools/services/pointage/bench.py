@@ -32,11 +32,13 @@ from fseflow.kafka.factory import KafkaFactory
 from fseflow.outbox import OutboxRelay
 from fseflow.settings import KafkaSettings
 from fseflow.streams import StreamProcessor
-from fseflow.topics import DOCUMENT_STORED, FSE_CLASSIFIED, TopicSpec, scratch_topic
+from fseflow.topics import DOCUMENT_STORED, FSE_CLASSIFIED, SETTLEMENTS, TopicSpec, scratch_topic
 from pointage import metrics
 from pointage.adapters import postgres as pg
 from pointage.adapters.events import PoleEvents
-from pointage.handlers.intake import DayCloser, Decisions, Intake
+from pointage.handlers.day_close import DayCloser
+from pointage.handlers.decisions import Decisions
+from pointage.handlers.intake import Intake
 
 DAY = date(2026, 3, 2)
 VALIDATED_ON = date(2026, 3, 3)
@@ -99,10 +101,11 @@ async def bench_validation(
         relay = OutboxRelay(pool, pg.OUTBOX, producer)
         await relay.flush()  # leave nothing of earlier runs in the way
         events = PoleEvents(kafka.names)
-        closer = DayCloser(pool, events, relay, kafka, {})
+        settlements = SETTLEMENTS.partition_count(kafka.settings.kafka_partitions)
+        closer = DayCloser(pool, events, relay, kafka, {}, settlements_partitions=settlements)
         await closer.ensure_caisse_topics([ORGANISM])
         clock = ClockFollower(kafka.consumer([], group_id=None, assign_all_from="beginning"))
-        decisions = Decisions(pool, closer, relay, clock)
+        decisions = Decisions(pool, events, relay, clock)
         started = time.perf_counter()
         result = await decisions.validate_all(
             world=world, organism=ORGANISM, technician="bench", on=VALIDATED_ON
@@ -243,7 +246,8 @@ async def bench_matching(
         await pg.ensure_calendar(pool, date(2026, 1, 1), date(2027, 12, 31))
         relay = OutboxRelay(pool, pg.OUTBOX, producer)
         inputs = {names(classified_spec): partitions[names(classified_spec)]}
-        closer = DayCloser(pool, PoleEvents(names), relay, kafka, inputs)
+        settlements = SETTLEMENTS.partition_count(kafka.settings.kafka_partitions)
+        closer = DayCloser(pool, PoleEvents(names), relay, kafka, inputs, settlements_partitions=settlements)
         group = f"bench-{uuid.uuid4().hex[:8]}"
         processors = [
             StreamProcessor(

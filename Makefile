@@ -126,9 +126,9 @@ demo: setup ## Set up, then generate a seeded world, replay it and print the sum
 	$(FSEFLOW) demo
 
 .PHONY: demo-relances
-demo-relances: setup ## Ten months of relances, recoveries and aids (tests/e2e/relance_scenarios.py) replayed on a running stack, then two professionals' accounts
+demo-relances: setup ## Ten months of relances, recoveries and aids (fseflow_tools/scenarios/relances.py) replayed on a running stack, then two professionals' accounts
 	$(FSEFLOW) up
-	$(VENV)/bin/python -c 'import json; from tests.e2e.relance_scenarios import ten_months; print(json.dumps(ten_months(), indent=1))' > relances-ten-months.json
+	$(VENV)/bin/python -c 'import json; from fseflow_tools.scenarios.relances import ten_months; print(json.dumps(ten_months(), indent=1))' > relances-ten-months.json
 	$(FSEFLOW) replay relances-ten-months.json --out relances-ten-months-results.json
 	$(FSEFLOW) account ps-a
 	$(FSEFLOW) account ps-b

@@ -18,8 +18,8 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from fseflow_tools.replay.driver import Replay
 from fseflow_tools.replay.scenario import parse
+from fseflow_tools.scenarios import pole as pole_scenarios
 from tests.conftest import RunningStack
-from tests.e2e import pole_scenarios
 
 pytestmark = pytest.mark.e2e
 

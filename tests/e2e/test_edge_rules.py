@@ -12,8 +12,8 @@ import pytest
 
 from fseflow_tools.replay.driver import Replay
 from fseflow_tools.replay.scenario import parse
+from fseflow_tools.scenarios.pole import KNOWN_PRESCRIBER, P1, P2, world
 from tests.conftest import RunningStack, run
-from tests.e2e.pole_scenarios import KNOWN_PRESCRIBER, P1, P2, world
 
 pytestmark = pytest.mark.e2e
 

@@ -18,8 +18,8 @@ import pytest
 from fseflow.contracts.claims.v1.claims_pb2 import BillingMode
 from fseflow_tools.replay.driver import Progress, Replay
 from fseflow_tools.replay.scenario import parse
+from fseflow_tools.scenarios import pole as pole_scenarios
 from tests.conftest import RunningStack, comparable, run
-from tests.e2e import pole_scenarios
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,8 @@ import pytest
 
 from fseflow_tools.replay.driver import Progress, Replay
 from fseflow_tools.replay.scenario import parse
+from fseflow_tools.scenarios import relances as relance_scenarios
 from tests.conftest import RunningStack, comparable, run
-from tests.e2e import relance_scenarios
 
 pytestmark = pytest.mark.e2e
 

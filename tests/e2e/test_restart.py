@@ -100,6 +100,7 @@ def _rewind_group(running: RunningStack) -> None:
     """
     topic = running.kafka().names(FSE_RECEIVED)
     assigned: list[TopicPartition] = []
+    count = FSE_RECEIVED.partition_count(running.kafka().settings.kafka_partitions)
     consumer = Consumer(
         {
             **running.client_config(),
@@ -111,9 +112,9 @@ def _rewind_group(running: RunningStack) -> None:
     try:
         consumer.subscribe([topic], on_assign=lambda _c, partitions: assigned.extend(partitions))
         deadline = time.monotonic() + 60
-        while len(assigned) < 8 and time.monotonic() < deadline:
+        while len(assigned) < count and time.monotonic() < deadline:
             consumer.poll(0.2)
-        assert len(assigned) == 8, f"rewind joined with {len(assigned)} partitions"
-        consumer.commit(offsets=[TopicPartition(topic, p, 0) for p in range(8)], asynchronous=False)
+        assert len(assigned) == count, f"rewind joined with {len(assigned)} partitions"
+        consumer.commit(offsets=[TopicPartition(topic, p, 0) for p in range(count)], asynchronous=False)
     finally:
         consumer.close()

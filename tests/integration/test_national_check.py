@@ -210,6 +210,7 @@ def _wait_holding(running: RunningStack, name: str, partitions: int) -> None:
 
 def _committed_and_high(running: RunningStack) -> tuple[dict[int, int], dict[int, int]]:
     topic = running.kafka().names(FSE_RECEIVED)
+    count = FSE_RECEIVED.partition_count(running.kafka().settings.kafka_partitions)
     consumer = Consumer(
         {
             **running.client_config(),
@@ -218,15 +219,17 @@ def _committed_and_high(running: RunningStack) -> tuple[dict[int, int], dict[int
         }
     )
     try:
-        partitions = [TopicPartition(topic, p) for p in range(8)]
+        partitions = [TopicPartition(topic, p) for p in range(count)]
         committed = {tp.partition: tp.offset for tp in consumer.committed(partitions, timeout=10)}
         # The high-water mark from a fetch (ListOffsets is not reliable on Tansu).
         reader = Consumer({**running.client_config(), "group.id": f"hw-{uuid.uuid4()}"})
-        reader.assign([TopicPartition(topic, p, 0) for p in range(8)])
+        reader.assign([TopicPartition(topic, p, 0) for p in range(count)])
         high: dict[int, int] = {}
-        while len(high) < 8:
+        deadline = time.monotonic() + 60  # every poll bounded
+        while len(high) < count:
+            assert time.monotonic() < deadline, f"high-water marks of {sorted(high)} only"
             reader.consume(10000, 0.5)
-            for p in range(8):
+            for p in range(count):
                 _low, hw = reader.get_watermark_offsets(TopicPartition(topic, p), cached=True)
                 if hw >= 0:
                     high[p] = hw

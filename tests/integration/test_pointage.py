@@ -72,6 +72,7 @@ class Publisher:
         self.kafka = running.kafka()
         self.classified_topic = self.kafka.names(FSE_CLASSIFIED)
         self.stored_topic = self.kafka.names(DOCUMENT_STORED)
+        self.partitions = self.kafka.settings.kafka_partitions  # the data topics' count (registry)
 
     async def send(self, records: list[OutRecord]) -> None:
         producer = self.kafka.producer()
@@ -107,7 +108,7 @@ class Publisher:
             for source in range(16)
             for record in day_marks(
                 topic=self.classified_topic,
-                partitions=8,
+                partitions=FSE_CLASSIFIED.partition_count(self.partitions),
                 world=world,
                 day=day.isoformat(),
                 stage="national-check",
@@ -117,7 +118,7 @@ class Publisher:
         ]
         return marks + day_marks(
             topic=self.stored_topic,
-            partitions=8,
+            partitions=DOCUMENT_STORED.partition_count(self.partitions),
             world=world,
             day=day.isoformat(),
             stage="scor-store",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.pole_scenarios import KNOWN_PRESCRIBER, P1, P2, P3
+from fseflow_tools.scenarios.pole import KNOWN_PRESCRIBER, P1, P2, P3
 
 DOC = {"kind": "prescription", "quality": "ok"}
 

@@ -1,0 +1,130 @@
+"""fseflow.streams against the real broker: a batch's offsets are committed only once the broker
+has acknowledged the records its handling produced."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Sequence
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from google.protobuf.message import Message
+
+from fseflow.codec import Envelope, encode, event_id
+from fseflow.contracts.clock.v1.clock_pb2 import DayMark
+from fseflow.kafka.base import OutRecord, Producer
+from fseflow.streams import HandlerResult, StreamProcessor
+from fseflow.topics import scratch_topic
+from tests.conftest import RunningStack
+
+pytestmark = pytest.mark.integration
+RECORDS = 20
+
+
+class GatedProducer:
+    """The real producer, whose acknowledgements are held until ``gate`` opens."""
+
+    def __init__(self, inner: Producer) -> None:
+        self.inner = inner
+        self.gate = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def stop(self) -> None:
+        await self.inner.stop()
+
+    async def enqueue(self, records: Sequence[OutRecord]) -> Awaitable[None]:
+        delivery = await self.inner.enqueue(records)
+
+        async def acknowledged() -> None:
+            await self.gate.wait()
+            await delivery
+
+        return asyncio.ensure_future(acknowledged())
+
+    async def send(self, records: Sequence[OutRecord]) -> None:
+        await self.gate.wait()
+        await self.inner.send(records)
+
+    async def partition_count(self, topic: str) -> int:
+        return await self.inner.partition_count(topic)
+
+
+def committed(running: RunningStack, group: str, topic: str, partitions: int) -> int:
+    consumer = Consumer({**running.client_config(), "group.id": group, "enable.auto.commit": False})
+    try:
+        offsets = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+        return sum(max(tp.offset, 0) for tp in offsets)
+    finally:
+        consumer.close()
+
+
+async def test_offsets_are_committed_only_after_the_outputs_are_acknowledged(running: RunningStack) -> None:
+    kafka = running.kafka("streams-test")
+    source, sink = scratch_topic("streams-in", "tests"), scratch_topic("streams-out", "tests")
+    partitions = await kafka.ensure_topics([source, sink])
+    names = kafka.names
+    handled: list[int] = []
+
+    async def echo(envelopes: list[Envelope[Message]]) -> HandlerResult:
+        handled.append(len(envelopes))
+        return HandlerResult(
+            records=[
+                encode(e.message, topic=names(sink), event_id=event_id("echo", e.event_id), source="tests")
+                for e in envelopes
+            ]
+        )
+
+    raw = kafka.producer()
+    await raw.start()
+    await raw.send(
+        [
+            encode(
+                DayMark(world="w", day="2026-03-02", source_partition=i, source_partitions=RECORDS),
+                topic=names(source),
+                event_id=str(uuid.uuid4()),
+                source="tests",
+                key=f"k{i}".encode(),
+            )
+            for i in range(RECORDS)
+        ]
+    )
+    await raw.stop()
+
+    producer = GatedProducer(kafka.producer())
+    await producer.start()
+    group = f"streams-{uuid.uuid4().hex[:8]}"
+    processor = StreamProcessor(
+        service="tests",
+        stage="echo",
+        consumer=kafka.consumer([source], group_id=group),
+        producer=producer,
+        inputs={names(source): source},
+        handler=echo,
+        dlq_topic=names(sink),
+    )
+    task = asyncio.create_task(processor.run())
+    try:
+        deadline = time.monotonic() + 60
+        while sum(handled) < RECORDS:
+            assert time.monotonic() < deadline, f"handled {sum(handled)} of {RECORDS}"
+            await asyncio.sleep(0.1)
+        # Handled, outputs not acknowledged: nothing is committed while we keep looking (2 s).
+        count = partitions[names(source)]
+        for _ in range(10):
+            assert await asyncio.to_thread(committed, running, group, names(source), count) == 0
+            await asyncio.sleep(0.2)
+
+        producer.gate.set()
+        while (done := await asyncio.to_thread(committed, running, group, names(source), count)) < RECORDS:
+            assert time.monotonic() < deadline + 60, f"committed {done} of {RECORDS} once acknowledged"
+            await asyncio.sleep(0.2)
+        assert done == RECORDS
+    finally:
+        processor.request_stop()
+        producer.gate.set()
+        await asyncio.wait_for(task, 30)
+        await producer.stop()

@@ -119,7 +119,7 @@ test-kafka: $(VENV_READY) $(KAFKA_READY) kcat ## All test tiers against one Apac
 fuzz: $(VENV_READY) ## Property-based fuzzing of ingest's edge and national-check (>= 10,000 cases, fresh seed; prints the count)
 	@least=$$([ -z "$$FSEFLOW_FUZZ_EXAMPLES" ] && echo 10000 || echo 0); \
 	FSEFLOW_FUZZ_EXAMPLES=$${FSEFLOW_FUZZ_EXAMPLES:-3400} FSEFLOW_FUZZ_LEAST=$$least \
-	  $(PY) -m pytest -p tests.fuzz_report tests/unit/test_fuzz_edge.py tests/integration/test_fuzz_ingest.py -q
+	  $(PY) -m pytest -p tests.fuzz_report tests/unit/ingest/test_fuzz_edge.py tests/integration/ingest/test_fuzz_ingest.py -q
 
 .PHONY: demo
 demo: setup ## Set up, then generate a seeded world, replay it and print the summary

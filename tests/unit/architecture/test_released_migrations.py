@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 RELEASED: dict[str, tuple[str, ...]] = {
     "fseflow.world": ("2f6b960779019f82a7c60e9f8d61c58161074bc1c5f6ae5d22c665bf49356792",),

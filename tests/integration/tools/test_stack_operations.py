@@ -26,7 +26,7 @@ from tests.conftest import comparable
 
 pytestmark = pytest.mark.integration
 
-EVERY_REASON = Path(__file__).parents[1] / "e2e" / "scenarios" / "every-reason.json"
+EVERY_REASON = Path(__file__).parents[2] / "e2e" / "scenarios" / "every-reason.json"
 LOOPBACK = {"127.0.0.1", "::ffff:127.0.0.1", "::1"}
 # What points a client elsewhere than at the stack of FSEFLOW_HOME.
 ELSEWHERE = (
@@ -217,7 +217,7 @@ def test_a_world_never_seen_is_refused_by_name(own: Own) -> None:
 
 
 def test_the_readme_technician_example_works_without_a_terminal(own: Own) -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
     line = next(line for line in readme.splitlines() if "fseflow pointage technician add" in line)
     fseflow = f"{sys.executable} -m fseflow_tools.cli.main"
     command = line.split("  #", 1)[0].replace(".venv/bin/fseflow", fseflow)

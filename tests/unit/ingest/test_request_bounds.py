@@ -29,7 +29,7 @@ from ingest.entrypoints.failures import status_of
 from ingest.entrypoints.grpc import Unreadable, tolerant
 from ingest.handlers.lots import NoOpenDay, OutOfBounds, RecordTooLarge
 
-README = Path(__file__).parents[2] / "services" / "ingest" / "README.md"
+README = Path(__file__).parents[3] / "services" / "ingest" / "README.md"
 
 
 def good_fse(fse_id: str = "fse-1", acts: int = 1) -> Fse:

@@ -10,7 +10,7 @@ from fseflow.settings import KafkaSettings, PostgresSettings
 from fseflow.vocabulary.refdata import CtiRouting, UnroutableOrganism, _rows
 from fseflow_tools.replay.scenario import schema
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_topic_names_are_unique_and_each_has_one_known_writer() -> None:

@@ -25,7 +25,7 @@ from fseflow.vocabulary.documents import CHUNK_BYTES
 from fseflow_tools import dev_ca
 from tests.conftest import RunningStack
 from tests.integration.helpers import close_day, new_world, reading
-from tests.unit.test_scor import pdf
+from tests.unit.scor_store.test_scor import pdf
 
 pytestmark = pytest.mark.integration
 

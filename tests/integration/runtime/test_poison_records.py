@@ -227,7 +227,7 @@ async def test_every_poison_on_every_input_topic_is_dead_lettered_and_nothing_st
 
 
 async def test_a_valid_replay_goes_through_after_the_poison(running: RunningStack) -> None:
-    scenario = load(Path(__file__).parents[1] / "e2e" / "scenarios" / "every-reason.json")
+    scenario = load(Path(__file__).parents[2] / "e2e" / "scenarios" / "every-reason.json")
     results = await Replay(scenario, running.endpoints).run()
     assert results["totals"]["fse"] == len(results["fse"]) > 0
     assert all(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = sorted(p for p in ROOT.glob("services/*/src/*") if (p / "__init__.py").exists())
 SKELETON = (
     "__main__.py",

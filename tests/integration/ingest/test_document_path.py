@@ -17,7 +17,7 @@ from fseflow.topics import DOCUMENT_STORED, FSE_RECEIVED
 from fseflow_tools.replay.documents import synthetic_scan
 from tests.conftest import RunningStack
 from tests.integration.helpers import START, close_day, ingest, lot, new_world, reading, sheet
-from tests.integration.test_scor_store import scor, service
+from tests.integration.scor_store.test_scor_store import scor, service
 
 pytestmark = pytest.mark.integration
 

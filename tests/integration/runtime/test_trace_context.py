@@ -17,7 +17,7 @@ from tests.conftest import RunningStack
 
 pytestmark = pytest.mark.integration
 
-EVERY_REASON = Path(__file__).parents[1] / "e2e" / "scenarios" / "every-reason.json"
+EVERY_REASON = Path(__file__).parents[2] / "e2e" / "scenarios" / "every-reason.json"
 
 
 def _records_of(

@@ -24,8 +24,8 @@ from fseflow.topics import caisse_topics
 from fseflow_tools.replay.technicians import ReplayTechnicians, TechnicianRefused
 from tests.conftest import RunningStack
 from tests.integration.helpers import NIR, new_world, reading
+from tests.integration.pointage.test_pointage import DAY, Publisher, classified
 from tests.integration.technicians import PASSWORD, add_technician, api, console, csrf_of, log_in
-from tests.integration.test_pointage import DAY, Publisher, classified
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from fseflow_tools import stack_postgres
 from fseflow_tools.stack import readiness
 from tests.conftest import RunningStack
 from tests.integration.helpers import NIR, START, close_day, new_world, reading
-from tests.integration.test_national_check import publish, received
+from tests.integration.national_check.test_national_check import publish, received
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DOCUMENTED = re.findall(r"^([A-Za-z0-9_.-]+):[^\n]*## ", (ROOT / "Makefile").read_text(), re.M)
 # Targets that run nothing from the venv (Debian packages, Maven).
 NO_VENV = {"help", "browser", "kafka", "kcat"}

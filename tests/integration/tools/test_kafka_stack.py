@@ -22,7 +22,7 @@ from fseflow_tools.stack import Stack, StackState
 
 pytestmark = pytest.mark.integration
 
-EVERY_REASON = Path(__file__).parents[1] / "e2e" / "scenarios" / "every-reason.json"
+EVERY_REASON = Path(__file__).parents[2] / "e2e" / "scenarios" / "every-reason.json"
 
 
 @pytest.fixture(scope="module")

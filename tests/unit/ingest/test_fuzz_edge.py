@@ -30,7 +30,7 @@ from tests.fuzzing import (
     resolves,
     valid_sheet,
 )
-from tests.unit.test_classify import NOMENCLATURE, PATIENT
+from tests.unit.national_check.test_classify import NOMENCLATURE, PATIENT
 
 
 def _verdict_of(event: FseReceived) -> tuple[Outcome, tuple[Reason, ...]]:

@@ -12,7 +12,7 @@ import pytest
 from fseflow.topics import ALL_TOPICS, CAISSE_KINDS, SERVICES, caisse_kinds_of
 from fseflow_tools import acl
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _literal(grants: tuple[acl.Grant, ...], resource: str, operation: str) -> set[str]:

@@ -108,12 +108,17 @@ test-e2e: $(VENV_READY) ## Scenario replays through the whole stack, including t
 	$(VENV)/bin/pytest tests/e2e -q
 
 .PHONY: test
-test: $(VENV_READY) ## All test tiers: unit, integration, e2e
-	$(VENV)/bin/pytest tests -q
+test: $(VENV_READY) $(KAFKA_READY) kcat ## What CI runs: every tier on one Apache Kafka node (SASL/SCRAM, ACLs), then the e2e tier on Tansu
+	FSEFLOW_BROKER=kafka $(VENV)/bin/pytest tests -q
+	FSEFLOW_BROKER=tansu $(VENV)/bin/pytest tests/e2e -q
 
 .PHONY: test-kafka
-test-kafka: $(VENV_READY) $(KAFKA_READY) kcat ## All test tiers against one Apache Kafka node (SASL/SCRAM, ACLs) instead of Tansu
+test-kafka: $(VENV_READY) $(KAFKA_READY) kcat ## Every test tier against one Apache Kafka node (includes the three-node broker-fault test)
 	FSEFLOW_BROKER=kafka $(VENV)/bin/pytest tests -q
+
+.PHONY: test-tansu
+test-tansu: $(VENV_READY) ## Every test tier against Tansu, the zero-install default (no Java needed)
+	FSEFLOW_BROKER=tansu $(VENV)/bin/pytest tests -q
 
 .PHONY: fuzz
 fuzz: $(VENV_READY) ## Property-based fuzzing of ingest's edge and national-check (>= 10,000 cases, fresh seed; prints the count)

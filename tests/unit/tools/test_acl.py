@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from fseflow.kafka.factory import KafkaFactory
+from fseflow.kafka.watermarks import reader_group_id
+from fseflow.settings import KafkaSettings
 from fseflow.topics import ALL_TOPICS, CAISSE_KINDS, SERVICES, caisse_kinds_of
 from fseflow_tools import acl
 
@@ -123,3 +126,11 @@ def test_a_caisse_reads_its_own_family_and_nothing_else() -> None:
     assert acl.caisse_group("01-331", "x").startswith("caisse.01-331.")
     with pytest.raises(ValueError, match="RR-CCC"):
         acl.caisse_grants("01-33")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_watermark_readers_of_a_service_use_a_group_its_acls_cover(service: str) -> None:
+    """The dead-letter depth gauge's reader (fseflow.kafka.watermarks) runs in every service."""
+    config = KafkaFactory(KafkaSettings(kafka_bootstrap_servers="127.0.0.1:1"), service).confluent_config()
+    for purpose in ("depth", "reader"):
+        assert _allowed_group(service, reader_group_id(config, purpose)), (service, purpose)

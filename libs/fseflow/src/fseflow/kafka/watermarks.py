@@ -30,12 +30,18 @@ def _partitions(consumer: confluent_kafka.Consumer, topic: str) -> list[int]:
     return sorted(metadata.partitions)
 
 
+def reader_group_id(config: dict[str, Any], purpose: str) -> str:
+    """librdkafka wants a group id even for assign(); nothing is ever committed. Named after the
+    client so that a service's ACLs cover it (``acl.consumer_groups``): on Apache Kafka a group the
+    client may not describe is refused at FindCoordinator."""
+    return f"{config.get('client.id', 'fseflow')}-reader-{purpose}-{uuid.uuid4().hex[:8]}"
+
+
 def _reader(config: dict[str, Any], purpose: str, **extra: Any) -> confluent_kafka.Consumer:
     return confluent_kafka.Consumer(
         {
             **config,
-            # librdkafka wants a group id even for assign(); nothing is ever committed.
-            "group.id": f"fseflow-{purpose}-{uuid.uuid4().hex[:8]}",
+            "group.id": reader_group_id(config, purpose),
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest",

@@ -188,6 +188,7 @@ def test_subscribe_with_the_printed_credentials_shows_only_the_caisse_flow(
 
 
 def test_a_service_cannot_write_a_topic_of_another_writer(running: RunningStack) -> None:
+    _on_kafka(running)  # the factory's refusal alone: tests/unit/test_kafka_ownership.py
     state = running.state
     ingest = state.kafka_credentials("ingest")
     config = client_config(state.kafka_bootstrap_servers, "ingest", ingest["KAFKA_SASL_PASSWORD"])

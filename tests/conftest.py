@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,15 @@ import pytest
 from fseflow.kafka.factory import KafkaFactory
 from fseflow_tools.endpoints import Endpoints, from_stack
 from fseflow_tools.stack import Stack, StackState
+
+
+@dataclass(frozen=True)
+class Kill:
+    """A SIGKILL that landed mid-work: the process had consumed records, and was still consuming."""
+
+    name: str
+    pid: int
+    consumed_before: float
 
 
 @dataclass
@@ -62,6 +72,24 @@ class RunningStack:
         port = self.state.services[name].metrics_port
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
             return str(response.read().decode())
+
+    def consumed(self, name: str) -> float:
+        """Records this process (its current pid) has consumed, from its /metrics."""
+        prefix = "fseflow_messages_consumed_total"
+        lines = self.metrics(name).splitlines()
+        return sum(float(line.split()[-1]) for line in lines if line.startswith(prefix))
+
+    def kill_when_busy(self, name: str, within: float = 60.0) -> Kill:
+        """SIGKILL a process the moment its consumed count moves, so the kill lands mid-work
+        rather than after an arbitrary pause; fails if the process consumes nothing in `within` s."""
+        idle = self.consumed(name)
+        deadline = time.monotonic() + within
+        while (busy := self.consumed(name)) == idle:
+            assert time.monotonic() < deadline, f"{name} idle {within:.0f} s: nothing to interrupt"
+            time.sleep(0.01)  # poll interval of a bounded wait
+        pid = self.state.services[name].pid
+        self.stack.stop_service(self.state, name, signal.SIGKILL, wait=5)
+        return Kill(name, pid, busy)
 
     def log(self, name: str) -> str:
         return Path(self.state.services[name].log).read_text(errors="replace")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 from typing import Any
@@ -19,7 +18,7 @@ from fseflow.contracts.claims.v1.claims_pb2 import BillingMode
 from fseflow_tools.replay.driver import Progress, Replay
 from fseflow_tools.replay.scenario import parse
 from fseflow_tools.scenarios import pole as pole_scenarios
-from tests.conftest import RunningStack, comparable, run
+from tests.conftest import Kill, RunningStack, comparable, run
 
 pytestmark = pytest.mark.e2e
 
@@ -240,13 +239,18 @@ async def test_restart_of_pointage_mid_replay_gives_identical_results(
     running: RunningStack, whit: dict[str, Any]
 ) -> None:
     tasks: list[asyncio.Task[None]] = []
+    kills: list[Kill] = []
+    latest: list[Progress] = []
+    landed_on: list[Progress] = []
 
     async def kill_and_restart() -> None:
-        await asyncio.sleep(0.2)  # in the middle of the pôle's work on the next day
-        running.stack.stop_service(running.state, "pointage", signal.SIGKILL, wait=5)
+        # The moment the pôle consumes the next day's records.
+        kills.append(await asyncio.to_thread(running.kill_when_busy, "pointage"))
+        landed_on.append(latest[-1])
         await asyncio.to_thread(running.start, "pointage")
 
     def on_progress(progress: Progress) -> None:
+        latest.append(progress)
         if progress.days_done == 4 and not tasks:
             tasks.append(asyncio.get_running_loop().create_task(kill_and_restart()))
 
@@ -254,6 +258,10 @@ async def test_restart_of_pointage_mid_replay_gives_identical_results(
     got = await disturbed.run()
     await asyncio.gather(*tasks)
     assert tasks, "pointage was not restarted"
+    # The kill landed mid-work: records consumed before it, days still to go, records after.
+    assert kills[0].consumed_before > 0, kills
+    assert landed_on[0].days_done < landed_on[0].days_total, landed_on
+    assert running.state.services["pointage"].pid != kills[0].pid and running.consumed("pointage") > 0
     assert comparable(got) == comparable(whit)
     before = await _pole_rows(running.state.database_url, whit["world"])
     after = await _pole_rows(running.state.database_url, disturbed.world)

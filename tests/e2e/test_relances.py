@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 from fseflow_tools.replay.driver import Progress, Replay
 from fseflow_tools.replay.scenario import parse
 from fseflow_tools.scenarios import relances as relance_scenarios
-from tests.conftest import RunningStack, comparable, run
+from tests.conftest import Kill, RunningStack, comparable, run
 
 pytestmark = pytest.mark.e2e
 
@@ -133,13 +132,17 @@ async def test_restart_of_relances_mid_replay_changes_nothing(
     running: RunningStack, months: dict[str, Any]
 ) -> None:
     tasks: list[asyncio.Task[None]] = []
+    kills: list[Kill] = []
+    latest: list[Progress] = []
+    landed_on: list[Progress] = []
 
     async def kill_and_restart() -> None:
-        await asyncio.sleep(0.2)
-        running.stack.stop_service(running.state, "relances", signal.SIGKILL, wait=5)
+        kills.append(await asyncio.to_thread(running.kill_when_busy, "relances"))
+        landed_on.append(latest[-1])
         await asyncio.to_thread(running.start, "relances")
 
     def on_progress(progress: Progress) -> None:
+        latest.append(progress)
         # Around J45 (23 April): deadlines open, reminders about to fire.
         if progress.day.isoformat() == "2026-04-22" and not tasks:
             tasks.append(asyncio.get_running_loop().create_task(kill_and_restart()))
@@ -147,4 +150,8 @@ async def test_restart_of_relances_mid_replay_changes_nothing(
     got = await Replay(parse(relance_scenarios.ten_months()), running.endpoints, progress=on_progress).run()
     await asyncio.gather(*tasks)
     assert tasks, "relances was not restarted"
+    # The kill landed mid-work: records consumed before it, days still to go, records after.
+    assert kills[0].consumed_before > 0, kills
+    assert landed_on[0].days_done < landed_on[0].days_total, landed_on
+    assert running.state.services["relances"].pid != kills[0].pid and running.consumed("relances") > 0
     assert comparable(got) == comparable(months)

@@ -4,7 +4,6 @@ nothing is doubled, the results equal an undisturbed run's."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from typing import Any
 
@@ -16,7 +15,7 @@ from fseflow.topics import FSE_RECEIVED
 from fseflow_tools.demo import DemoShape, generate
 from fseflow_tools.replay.driver import Progress, Replay
 from fseflow_tools.replay.scenario import parse
-from tests.conftest import RunningStack, comparable
+from tests.conftest import Kill, RunningStack, comparable
 
 pytestmark = pytest.mark.e2e
 
@@ -52,13 +51,13 @@ async def test_kill_9_national_check_mid_replay_changes_nothing(running: Running
     expected = await undisturbed.run()
 
     instances = running.instances("national-check")
-    killed: list[int] = []
+    kills: list[Kill] = []
+    latest: list[Progress] = []
 
     async def kill_and_restart() -> None:
-        await asyncio.sleep(0.25)  # day 3's lots are flowing through national-check
-        for name in instances:
-            killed.append(running.state.services[name].pid)
-            running.stack.stop_service(running.state, name, signal.SIGKILL, wait=5)
+        for name in instances:  # each the moment it consumes day 3's lots
+            kills.append(await asyncio.to_thread(running.kill_when_busy, name))
+        kills_landed_on.append(latest[-1])
         # Worst case on top of the crash: the group's offsets are lost too, so every event of the
         # topic is delivered again and must be recognised as already handled.
         await asyncio.to_thread(_rewind_group, running)
@@ -66,8 +65,10 @@ async def test_kill_9_national_check_mid_replay_changes_nothing(running: Running
             await asyncio.to_thread(running.start, name)
 
     tasks: list[asyncio.Task[None]] = []
+    kills_landed_on: list[Progress] = []
 
     def on_progress(progress: Progress) -> None:
+        latest.append(progress)
         if progress.days_done == 2 and not tasks:
             tasks.append(asyncio.get_running_loop().create_task(kill_and_restart()))
 
@@ -75,8 +76,13 @@ async def test_kill_9_national_check_mid_replay_changes_nothing(running: Running
     got = await disturbed.run()
     await asyncio.gather(*tasks)
 
-    assert len(killed) == len(instances) >= 1
-    assert all(running.state.services[n].pid not in killed for n in instances)
+    # The kills landed mid-work: each process had consumed records, the replay had days to go,
+    # and each new process consumed after its restart.
+    assert len(kills) == len(instances) >= 1
+    assert all(k.consumed_before > 0 for k in kills), kills
+    assert kills_landed_on[0].days_done < kills_landed_on[0].days_total, kills_landed_on
+    assert all(running.state.services[k.name].pid != k.pid for k in kills)
+    assert all(running.consumed(k.name) > 0 for k in kills)
     assert "lost" not in got
     assert comparable(got) == comparable(expected)
     classified = sum(1 for e in got["fse"].values() if e["classification"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import asyncpg
 import pytest
@@ -161,3 +161,11 @@ async def test_the_day_book_completes_a_day_once_every_partition_has_every_mark(
         await conn.execute(f"INSERT INTO {closed} VALUES ('w', $1)", DAY)
         assert await day_book.next_complete_day(conn, marks, closed, "w", inputs) is None
         assert await day_book.last_closed_days(conn, closed, ["w", "other"]) == {"w": DAY}
+        # A batch redelivered after the day closed (its first reader died) records its marks
+        # again; the closer deletes them (day_closer calls this when no day is complete).
+        await day_book.forget_marks(conn, marks, "w", DAY)
+        await day_book.add_marks(conn, marks, rows)
+        await day_book.add_marks(conn, marks, [("w", DAY + timedelta(days=1), "in-b", 0, 0, 1)])
+        await day_book.forget_marks_of_closed_days(conn, marks, closed, "w")
+        left = await conn.fetch(f"SELECT day FROM {marks}")
+        assert [r["day"] for r in left] == [DAY + timedelta(days=1)]  # an open day's mark stays

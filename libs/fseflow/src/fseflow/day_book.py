@@ -98,6 +98,19 @@ async def forget_marks(conn: Conn, marks_table: str, world: str, day: date) -> N
     await conn.execute(f"DELETE FROM {marks_table} WHERE world = $1 AND day <= $2", world, day)
 
 
+async def forget_marks_of_closed_days(conn: Conn, marks_table: str, closed_table: str, world: str) -> None:
+    """Marks of a day already closed arrive again when a batch is redelivered after another
+    replica closed that day (its first delivery recorded them, then its process died): they
+    count for nothing and are deleted, so the table holds only open days' marks."""
+    await conn.execute(
+        f"""
+        DELETE FROM {marks_table}
+        WHERE world = $1 AND day <= (SELECT max(day) FROM {closed_table} WHERE world = $1)
+        """,
+        world,
+    )
+
+
 async def last_closed_days(conn: Conn, closed_table: str, worlds: Sequence[str]) -> dict[str, date]:
     rows = await conn.fetch(
         f"SELECT world, max(day) AS day FROM {closed_table} WHERE world = ANY($1::text[]) GROUP BY world",

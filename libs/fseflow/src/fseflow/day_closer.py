@@ -71,6 +71,9 @@ class DayCloser(ABC):
                         conn, self.marks_table, self.closed_table, world, self.inputs
                     )
                     if day is None:
+                        await day_book.forget_marks_of_closed_days(
+                            conn, self.marks_table, self.closed_table, world
+                        )
                         break
                     summary = await self.close_day(conn, world, day)
             closed.append(day)

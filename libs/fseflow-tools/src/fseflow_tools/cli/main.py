@@ -22,6 +22,7 @@ from fseflow import topics
 from fseflow_tools import stack
 from fseflow_tools.cli import caisse as caisse_cli
 from fseflow_tools.cli import dlq as dlq_cli
+from fseflow_tools.cli import k8s as k8s_cli
 from fseflow_tools.cli.account import account
 from fseflow_tools.cli.chaos import chaos
 from fseflow_tools.endpoints import Endpoints, from_environment, from_stack
@@ -45,6 +46,7 @@ app.add_typer(clock_app, name="clock")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(dlq_cli.app, name="dlq")
 app.add_typer(caisse_cli.app, name="caisse")
+app.add_typer(k8s_cli.app, name="k8s")
 app.command(name="account")(account)
 
 

@@ -1,29 +1,29 @@
-"""The manifest validation levels (tests/k8s/validate.py) on the fixture kustomization: the good
-overlay passes every level, and each broken overlay fails exactly the levels that can see its
+"""The manifest validation levels (fseflow_tools.k8s.validate) on the fixture kustomization: the
+good overlays pass every level, and each broken overlay fails exactly the levels that can see its
 error, with the object and the reason named. Skipped, saying why, when `make k8s-tools` has not
 built the tools or the shared reference folder is absent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.k8s import validate
-from tests.k8s.apiserver import ApiServer
-from tests.k8s.tools import REPO, Tools, find_tools, reference_dir
+from fseflow_tools.cli import k8s as k8s_cli
+from fseflow_tools.k8s import validate
+from fseflow_tools.k8s.apiserver import ApiServer
+from fseflow_tools.k8s.tools import REPO, Tools
+from tests.integration.tools.k8s_tools import needs
 
 pytestmark = pytest.mark.k8s
 
 FIXTURES = REPO / "tests" / "fixtures" / "k8s"
 OVERLAYS = sorted(path.name for path in (FIXTURES / "overlays").iterdir())
-TOOLS = find_tools()
-REFERENCE = reference_dir()
 
 # overlay -> level -> (the one object that fails: "Kind name", a part of the reason). A level not
-# listed passes every object. The topic with more replicas than brokers is visible to the
-# cross-object rule alone: each object is valid by itself and no operator runs on the API server.
+# listed passes every object. The topic with more replicas than brokers, and the ScaledObject
+# allowed more consumers than its topic has partitions, are visible to the cross-object rules
+# alone: each object is valid by itself and no operator runs on the API server.
 BROKEN: dict[str, dict[str, tuple[str, str]]] = {
     "good": {},
     "more-kinds": {},
@@ -49,6 +49,9 @@ BROKEN: dict[str, dict[str, tuple[str, str]]] = {
     "topic-replicas": {
         "rules": ("KafkaTopic cti.fse-received", "replicas 3 > the 1 broker(s) of Kafka cluster fseflow"),
     },
+    "scaling-beyond-partitions": {
+        "rules": ("ScaledObject ingest", "maxReplicaCount 12 > the 8 partitions of topic cti.fse-received"),
+    },
     "selector-mismatch": {
         "server": ("Deployment ingest", "`selector` does not match template `labels`"),
     },
@@ -66,13 +69,7 @@ def test_every_fixture_overlay_has_an_expectation() -> None:
 
 
 def _needs(*tools: str) -> Tools:
-    missing = TOOLS.missing(*tools)
-    if missing:
-        where = TOOLS.problem or f"in {TOOLS.bin_dir}"
-        pytest.skip(f"{', '.join(missing)} not built ({where}): run make k8s-tools")
-    if REFERENCE is None:
-        pytest.skip("shared/reference (the operators' CRDs and schemas) is not beside the clone")
-    return TOOLS
+    return needs(*tools)[0]
 
 
 def _assert_level(report: validate.LevelReport, overlay: str) -> None:
@@ -111,23 +108,21 @@ def test_kustomize_builds_every_overlay_but_the_broken_one(overlay: str) -> None
             "KafkaTopic cti.fse-received",
             "Cluster fseflow-db",
         }
-        assert len(names) == (20 if overlay == "more-kinds" else 6)
+        assert len(names) == (20 if overlay in ("more-kinds", "scaling-beyond-partitions") else 6)
         assert "namespace: fseflow-fixture" in rendered
 
 
 @pytest.mark.parametrize("overlay", [o for o in OVERLAYS if "build" not in BROKEN[o]])
 def test_kubeconform_strict_offline(overlay: str) -> None:
-    tools = _needs("kustomize", "kubeconform")
+    tools, reference = needs("kustomize", "kubeconform")
     target, rendered = _rendered(overlay)
-    assert REFERENCE is not None
-    _assert_level(validate.schema(tools, REFERENCE, target, rendered), overlay)
+    _assert_level(validate.schema(tools, reference, target, rendered), overlay)
 
 
 def test_kubeconform_refuses_a_kind_it_has_no_schema_for() -> None:
-    tools = _needs("kubeconform")
-    assert REFERENCE is not None
+    tools, reference = needs("kubeconform")
     rendered = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
-    report = validate.schema(tools, REFERENCE, FIXTURES, rendered)
+    report = validate.schema(tools, reference, FIXTURES, rendered)
     assert report.failures == ["Widget w: could not find schema for Widget"]
 
 
@@ -137,40 +132,32 @@ def test_cross_object_rules(overlay: str) -> None:
     _assert_level(validate.rules(target, rendered), overlay)
 
 
-@pytest.fixture(scope="module")
-def api() -> Iterator[ApiServer]:
-    tools = _needs("etcd", "kube-apiserver")
-    assert REFERENCE is not None
-    with validate.api_server(tools, REFERENCE) as server:
-        yield server
-
-
 @pytest.mark.parametrize("overlay", [o for o in OVERLAYS if "build" not in BROKEN[o]])
-def test_api_server_dry_run(api: ApiServer, overlay: str) -> None:
+def test_api_server_dry_run(k8s_api: ApiServer, overlay: str) -> None:
     target, rendered = _rendered(overlay)
-    _assert_level(validate.server(api, target, rendered), overlay)
+    _assert_level(validate.server(k8s_api, target, rendered), overlay)
 
 
-def test_dry_run_creates_nothing_but_namespaces(api: ApiServer) -> None:
+def test_dry_run_creates_nothing_but_namespaces(k8s_api: ApiServer) -> None:
     target, rendered = _rendered("good")
-    assert validate.server(api, target, rendered).ok
-    status, _ = api.request("GET", "/apis/apps/v1/namespaces/fseflow-fixture/deployments/ingest")
+    assert validate.server(k8s_api, target, rendered).ok
+    status, _ = k8s_api.request("GET", "/apis/apps/v1/namespaces/fseflow-fixture/deployments/ingest")
     assert status == 404
-    status, _ = api.request("GET", "/api/v1/namespaces/fseflow-fixture")
+    status, _ = k8s_api.request("GET", "/api/v1/namespaces/fseflow-fixture")
     assert status == 200
 
 
-def test_an_object_in_a_namespace_nobody_creates_fails(api: ApiServer) -> None:
+def test_an_object_in_a_namespace_nobody_creates_fails(k8s_api: ApiServer) -> None:
     stray = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "nowhere"}}
-    [result] = api.dry_run([stray])
+    [result] = k8s_api.dry_run([stray])
     assert 'namespaces "nowhere" not found' in result.error
 
 
 def test_the_command_line_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
     _needs("kustomize", "kubeconform")
     good, broken = FIXTURES / "overlays" / "good", FIXTURES / "overlays" / "wrong-field"
-    assert validate.main(["--levels", "build,schema,rules", str(good)]) == 0
-    assert validate.main(["--levels", "build,schema", str(broken)]) == 1
+    assert k8s_cli.run([good], ["build", "schema", "rules"]) == 0
+    assert k8s_cli.run([broken], ["build", "schema"]) == 1
     out = capsys.readouterr().out
     assert "additional properties 'resource' not allowed" in out
 
@@ -179,5 +166,5 @@ def test_the_command_line_says_what_to_build(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("FSEFLOW_K8S_BIN", str(tmp_path))
-    assert validate.main([str(FIXTURES / "overlays" / "good")]) == 2
+    assert k8s_cli.run([FIXTURES / "overlays" / "good"], validate.LEVELS) == 2
     assert "etcd, kube-apiserver, kubeconform, kustomize (run: make k8s-tools)" in capsys.readouterr().err

@@ -3,24 +3,18 @@
   (a) build    `kustomize build` of the kustomization (or of every folder in its overlays/)
   (b) schema   kubeconform -strict, offline, on the output: core kinds against kubernetes-
                validate's schemas, custom resources against ../shared/reference/k8s-schemas
-      rules    checks across objects that no schema can express (a topic's replicas against
-               the brokers of its Kafka cluster)
+      rules    what no schema can express: a topic's replicas against the brokers of its Kafka
+               cluster, a KEDA ScaledObject's maxReplicaCount against its topics' partitions
   (c) server   a real kube-apiserver with the operators' CRDs: namespaces created, every other
                object applied with server-side dry run (defaulting, CEL rules, admission)
 
-    python -m tests.k8s.validate deploy/k8s                  all levels, every overlay
-    python -m tests.k8s.validate --levels build,schema DIR   without the API server
-
-Exit status 1 when any object fails any level, 2 when a level cannot run (tools not built:
-`make k8s-tools`; the shared reference folder missing).
+`fseflow k8s validate` (fseflow_tools.cli.k8s) runs them and prints a line per target and level.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,11 +24,21 @@ from typing import Any
 
 import yaml
 
-from tests.k8s.apiserver import ApiServer, ObjectResult
-from tests.k8s.tools import KUBERNETES_SCHEMA_VERSION, Tools, core_schema_root, crd_files
+from fseflow_tools.k8s.apiserver import ApiServer, ObjectResult
+from fseflow_tools.k8s.tools import (
+    KUBERNETES_SCHEMA_VERSION,
+    CannotValidate,
+    Tools,
+    core_schema_root,
+    crd_files,
+)
 
 LEVELS = ("build", "schema", "rules", "server")
-TOOLS_OF_LEVEL = {"build": ("kustomize",), "schema": ("kubeconform",), "server": ("etcd", "kube-apiserver")}
+TOOLS_OF_LEVEL = {
+    "build": ("kustomize",),
+    "schema": ("kubeconform",),
+    "server": ("etcd", "kube-apiserver"),
+}
 # A topic's cluster is named by this label; node pools belong to their cluster by it too.
 CLUSTER_LABEL = "strimzi.io/cluster"
 # kubeconform's templates: its own layout for core kinds (kubernetes-validate's files renamed,
@@ -44,10 +48,6 @@ CORE_SCHEMA_PATH = (
     "{{ .ResourceKind }}{{ .KindSuffix }}.json"
 )
 CUSTOM_RESOURCE_SCHEMA_PATH = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
-
-
-class CannotValidate(RuntimeError):
-    """A level cannot run here (a tool or a reference folder is missing)."""
 
 
 @dataclass
@@ -141,31 +141,55 @@ def schema(tools: Tools, reference: Path, target: Path, rendered: str) -> LevelR
     return report
 
 
+def _topic_problem(topic: dict[str, Any], brokers: dict[str, int]) -> str:
+    cluster = (topic["metadata"].get("labels") or {}).get(CLUSTER_LABEL, "")
+    spec = topic.get("spec") or {}
+    replicas, min_insync = spec.get("replicas"), (spec.get("config") or {}).get("min.insync.replicas")
+    if cluster not in brokers or not isinstance(replicas, int):
+        return ""  # its cluster is not rendered here, or the replicas are the broker's default
+    if replicas > brokers[cluster]:
+        return f"replicas {replicas} > the {brokers[cluster]} broker(s) of Kafka cluster {cluster}"
+    if isinstance(min_insync, int) and min_insync > replicas:
+        return f"min.insync.replicas {min_insync} > replicas {replicas}: no write could succeed"
+    return ""
+
+
+def _scaling_problem(scaled: dict[str, Any], partitions: dict[str, int]) -> str:
+    """KEDA never runs more consumers than a trigger topic's partitions (unless told to let them
+    idle): a maxReplicaCount above them promises a capacity that is not there."""
+    spec = scaled.get("spec") or {}
+    most = spec.get("maxReplicaCount")
+    for trigger in spec.get("triggers") or []:
+        metadata = trigger.get("metadata") or {}
+        topic = metadata.get("topic")
+        if trigger.get("type") != "kafka" or topic not in partitions or not isinstance(most, int):
+            continue
+        if most > partitions[topic] and str(metadata.get("allowIdleConsumers", "false")) != "true":
+            return f"maxReplicaCount {most} > the {partitions[topic]} partitions of topic {topic}"
+    return ""
+
+
 def rules(target: Path, rendered: str) -> LevelReport:
-    """What holds only across objects: each KafkaTopic's replicas (and min.insync.replicas)
-    at most the broker nodes of its cluster's KafkaNodePools, when that cluster is rendered too."""
+    """What holds only across objects: each KafkaTopic's replicas (and min.insync.replicas) at
+    most the broker nodes of its cluster's KafkaNodePools, and each KEDA ScaledObject's
+    maxReplicaCount at most the partitions of its trigger topics, when both are rendered."""
     started = time.monotonic()
     objects = _objects(rendered)
     brokers: dict[str, int] = {}
+    partitions: dict[str, int] = {}
     for obj in objects:
-        if obj.get("kind") == "KafkaNodePool" and "broker" in obj.get("spec", {}).get("roles", []):
+        spec = obj.get("spec") or {}
+        if obj.get("kind") == "KafkaNodePool" and "broker" in spec.get("roles", []):
             cluster = (obj["metadata"].get("labels") or {}).get(CLUSTER_LABEL, "")
-            brokers[cluster] = brokers.get(cluster, 0) + int(obj["spec"].get("replicas", 0))
+            brokers[cluster] = brokers.get(cluster, 0) + int(spec.get("replicas", 0))
+        if obj.get("kind") == "KafkaTopic" and isinstance(spec.get("partitions"), int):
+            partitions[spec.get("topicName") or obj["metadata"]["name"]] = spec["partitions"]
     report = LevelReport("rules", target, 0.0)
     for obj in objects:
-        if obj.get("kind") != "KafkaTopic":
-            continue
-        cluster = (obj["metadata"].get("labels") or {}).get(CLUSTER_LABEL, "")
-        spec = obj.get("spec") or {}
-        problem = ""
-        if cluster in brokers:
-            replicas = spec.get("replicas")
-            min_insync = (spec.get("config") or {}).get("min.insync.replicas")
-            if isinstance(replicas, int) and replicas > brokers[cluster]:
-                problem = f"replicas {replicas} > the {brokers[cluster]} broker(s) of Kafka cluster {cluster}"
-            elif isinstance(min_insync, int) and isinstance(replicas, int) and min_insync > replicas:
-                problem = f"min.insync.replicas {min_insync} > replicas {replicas}: no write could succeed"
-        report.results.append(ObjectResult(*_identity(obj), problem))
+        if obj.get("kind") == "KafkaTopic":
+            report.results.append(ObjectResult(*_identity(obj), _topic_problem(obj, brokers)))
+        elif obj.get("kind") == "ScaledObject":
+            report.results.append(ObjectResult(*_identity(obj), _scaling_problem(obj, partitions)))
     report.seconds = time.monotonic() - started
     return report
 
@@ -226,48 +250,3 @@ def require(tools: Tools, reference: Path | None, levels: Iterable[str]) -> Path
             "is not there; set FSEFLOW_K8S_REFERENCE to it"
         )
     return reference
-
-
-def _print(report: LevelReport) -> None:
-    state = "ok" if report.ok else "FAILED"
-    print(f"{report.target} ({report.level}): {len(report.results)} objects, {report.seconds:.1f}s, {state}")
-    for failure in report.failures:
-        print(f"    {failure}")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from tests.k8s.tools import find_tools, reference_dir
-
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("folders", nargs="+", type=Path, help="a kustomization, or a folder with overlays/")
-    parser.add_argument("--levels", default=",".join(LEVELS), help=f"comma-separated, of {', '.join(LEVELS)}")
-    arguments = parser.parse_args(argv)
-    levels = [level.strip() for level in arguments.levels.split(",") if level.strip()]
-    unknown = sorted(set(levels) - set(LEVELS))
-    if unknown:
-        parser.error(f"--levels: unknown {', '.join(unknown)} (choose from {', '.join(LEVELS)})")
-    started = time.monotonic()
-    tools = find_tools()
-    try:
-        reference = require(tools, reference_dir(), levels)
-        if "server" in levels:
-            with api_server(tools, reference) as api:
-                print(f"kube-apiserver ready with the operators' CRDs in {time.monotonic() - started:.1f}s")
-                reports = validate(tools, reference, arguments.folders, levels, api)
-        else:
-            reports = validate(tools, reference, arguments.folders, levels)
-    except CannotValidate as error:
-        print(f"k8s-validate: cannot validate: {error}", file=sys.stderr)
-        return 2
-    for report in reports:
-        _print(report)
-    failed = [report for report in reports if not report.ok]
-    seconds = time.monotonic() - started
-    print(f"k8s-validate: {len(reports) - len(failed)} checks ok, {len(failed)} failed ({seconds:.1f}s)")
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,7 +3,9 @@
 The binaries are built by tools/k8s/build.sh into a cache outside the clone (`--bin-dir` says
 where); the operators' CRDs and custom-resource JSON Schemas are read from the project's shared
 reference folder (`../shared/reference`, never copied in); the core JSON Schemas come from the
-`kubernetes-validate` package, rewritten once into the layout kubeconform reads.
+`kubernetes-validate` package (a development dependency: 108 MB of schemas), rewritten once into
+the layout kubeconform reads. Works from a clone only: the build script and the shared folder are
+found beside this repository.
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+# libs/fseflow-tools/src/fseflow_tools/k8s/tools.py -> the repository
+REPO = Path(__file__).resolve().parents[5]
 BUILD_SCRIPT = REPO / "tools" / "k8s" / "build.sh"
 # The core schemas' release: the newest kubernetes-validate ships that is not newer than the
 # kube-apiserver of tools/k8s/kube-apiserver/go.mod (v1.36.x).
 KUBERNETES_SCHEMA_VERSION = "1.36.0"
 ALL_TOOLS = ("kustomize", "kubeconform", "etcd", "kube-apiserver")
+
+
+class CannotValidate(RuntimeError):
+    """A level cannot run here (a tool, a package or a reference folder is missing)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,13 @@ def _without_absolute_refs(node: Any) -> Any:
 def core_schema_root() -> Path:
     """A folder laid out as kubeconform expects (`v<version>-standalone-strict/<kind>-<group>-
     <version>.json`), made from the installed kubernetes-validate once (about 5 MB)."""
-    package_version = metadata.version("kubernetes-validate")
+    try:
+        package_version = metadata.version("kubernetes-validate")
+    except metadata.PackageNotFoundError:
+        raise CannotValidate(
+            "the core schemas come from the kubernetes-validate package, a development dependency "
+            "that is not installed here (run: make setup)"
+        ) from None
     root = cache_root() / "core-schemas" / f"kubernetes-validate-{package_version}"
     target = root / f"v{KUBERNETES_SCHEMA_VERSION}-standalone-strict"
     if (target / "_definitions.json").is_file():

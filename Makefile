@@ -80,9 +80,10 @@ proto-check: proto ## Fail when the committed generated code is not what proto/ 
 	  (git status --porcelain -- $(PROTO_OUT); echo "untracked generated files: run 'make proto' and commit"; exit 1)
 
 .PHONY: docs
-docs: $(VENV_READY) ## Regenerate the derived docs (docs/topics.md, docs/scenario.schema.json)
+docs: $(VENV_READY) ## Regenerate the derived files (docs/topics.md, docs/scenario.schema.json, deploy/k8s KafkaTopics/KafkaUsers)
 	$(FSEFLOW) topics doc > docs/topics.md
 	$(FSEFLOW) scenario schema > docs/scenario.schema.json
+	$(FSEFLOW) k8s generate
 
 .PHONY: lint
 lint: $(VENV_READY) ## ruff (lint + format check) and mypy (strict)

@@ -1,4 +1,4 @@
-"""Validate kustomize deployments at every level this machine can run (docs/k8s-validation.md):
+"""Validate kustomize deployments at every level this machine can run (deploy/k8s/README.md, Validation):
 
   (a) build    `kustomize build` of the kustomization (or of every folder in its overlays/)
   (b) schema   kubeconform -strict, offline, on the output: core kinds against kubernetes-

@@ -80,9 +80,10 @@ proto-check: proto ## Fail when the committed generated code is not what proto/ 
 	  (git status --porcelain -- $(PROTO_OUT); echo "untracked generated files: run 'make proto' and commit"; exit 1)
 
 .PHONY: docs
-docs: $(VENV_READY) ## Regenerate the derived docs (docs/topics.md, docs/scenario.schema.json)
+docs: $(VENV_READY) ## Regenerate the derived files (docs/topics.md, docs/scenario.schema.json, deploy/k8s KafkaTopics/KafkaUsers)
 	$(FSEFLOW) topics doc > docs/topics.md
 	$(FSEFLOW) scenario schema > docs/scenario.schema.json
+	$(FSEFLOW) k8s generate
 
 .PHONY: lint
 lint: $(VENV_READY) ## ruff (lint + format check) and mypy (strict)
@@ -124,6 +125,23 @@ test-kafka: $(VENV_READY) $(KAFKA_READY) kcat ## Every test tier against one Apa
 .PHONY: test-tansu
 test-tansu: $(VENV_READY) ## Every test tier against Tansu, the zero-install default (no Java needed)
 	FSEFLOW_BROKER=tansu $(VENV)/bin/pytest tests -q
+
+# Kubernetes manifests (deploy/k8s/README.md). The tools are built from the Go module proxy into
+# ~/.cache/fseflow/k8s-tools (FSEFLOW_CACHE or FSEFLOW_K8S_TOOLS move it), outside the clone, so
+# every clone and CI run on a machine shares one build (cold: ~25 min on 2 cores).
+K8S_DIR ?= deploy/k8s
+
+.PHONY: k8s-tools
+k8s-tools: ## Build the pinned kustomize, kubeconform, etcd and kube-apiserver if missing (cold: ~25 min; then 0.1 s)
+	tools/k8s/build.sh
+
+.PHONY: k8s-validate
+k8s-validate: $(VENV_READY) k8s-tools ## Every overlay of K8S_DIR (deploy/k8s): kustomize build, kubeconform -strict, rules, API server dry run
+	$(FSEFLOW) k8s validate $(K8S_DIR)
+
+.PHONY: test-k8s
+test-k8s: $(VENV_READY) k8s-tools ## The manifest tests alone: generated files fresh, every validation level on deploy/k8s and the broken fixtures
+	$(VENV)/bin/pytest tests -q -m k8s
 
 .PHONY: fuzz
 fuzz: $(VENV_READY) ## Property-based fuzzing of ingest's edge and national-check (>= 10,000 cases, fresh seed; prints the count)

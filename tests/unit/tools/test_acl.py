@@ -114,6 +114,16 @@ def test_every_group_a_service_uses_is_covered_by_its_group_acls() -> None:
         assert _allowed_group(service, f"{service}-reader-1a2b3c4d")
 
 
+def test_the_day_closer_writes_the_clock_and_nothing_else() -> None:
+    grants = acl.clock_grants()
+    assert {(g.resource, g.pattern, g.name, g.operation) for g in grants} == {
+        ("topic", "literal", "clock.day-closed", "Write"),
+        ("topic", "literal", "clock.day-closed", "Describe"),
+    }
+    assert {g.principal for g in grants} == {"User:clock"}
+    assert {g.name for g in acl.clock_grants("acme.")} == {"acme.clock.day-closed"}
+
+
 def test_a_caisse_reads_its_own_family_and_nothing_else() -> None:
     grants = acl.caisse_grants("01-331")
     assert {(g.resource, g.pattern, g.name, g.operation) for g in grants} == {

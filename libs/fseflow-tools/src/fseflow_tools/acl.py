@@ -18,6 +18,7 @@ from typing import Literal
 from fseflow.topics import (
     ALL_TOPICS,
     CAISSE_PREFIX,
+    CLOCK_WRITER,
     SERVICES,
     TopicNames,
     caisse_kinds_of,
@@ -82,6 +83,21 @@ def service_grants(service: str, topic_prefix: str = "") -> tuple[Grant, ...]:
     for pattern, group in consumer_groups(service):
         allow("group", pattern, group, "Read", "Describe")
     return tuple(sorted(grants))
+
+
+def clock_grants(topic_prefix: str = "") -> tuple[Grant, ...]:
+    """The day closer (``fseflow clock close``, the daily CronJob): it writes the clock's topics
+    and nothing else; it reads nothing and joins no group."""
+    names = TopicNames(topic_prefix)
+    who = principal(CLOCK_WRITER)
+    return tuple(
+        sorted(
+            Grant(who, "topic", "literal", names(spec), operation)
+            for spec in ALL_TOPICS
+            if spec.writer == CLOCK_WRITER
+            for operation in ("Write", "Describe")
+        )
+    )
 
 
 def all_service_grants(topic_prefix: str = "") -> tuple[Grant, ...]:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from fseflow.telemetry.metrics import READY
+
 # A readiness check returns None when ready, else why not.
 ReadinessCheck = Callable[[], str | None]
 
@@ -27,14 +29,18 @@ class OpsServer:
         self._checks[name] = check
 
     def not_ready(self) -> dict[str, str]:
+        """Why the service is not ready, by check (empty when it is); kept in fseflow_ready too,
+        so that an alert sees a service that lives but waits (a rebalance, a database away)."""
         reasons = {}
         for name, check in self._checks.items():
             reason = check()
             if reason is not None:
                 reasons[name] = reason
+        READY.labels(self.service).set(0 if reasons else 1)
         return reasons
 
     async def _metrics(self, _request: web.Request) -> web.Response:
+        self.not_ready()
         body = generate_latest()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

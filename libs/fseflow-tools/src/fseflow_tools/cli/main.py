@@ -19,10 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fseflow import topics
-from fseflow.vocabulary import calendar
 from fseflow_tools import stack
 from fseflow_tools.cli import caisse as caisse_cli
 from fseflow_tools.cli import dlq as dlq_cli
+from fseflow_tools.cli import k8s as k8s_cli
 from fseflow_tools.cli.account import account
 from fseflow_tools.cli.chaos import chaos
 from fseflow_tools.endpoints import Endpoints, from_environment, from_stack
@@ -36,14 +36,17 @@ app = typer.Typer(
 )
 topics_app = typer.Typer(help="The topic registry.", no_args_is_help=True)
 refdata_app = typer.Typer(help="National reference data.", no_args_is_help=True)
+db_app = typer.Typer(help="The PostgreSQL schemas.", no_args_is_help=True)
 clock_app = typer.Typer(help="The business clock.", no_args_is_help=True)
 scenario_app = typer.Typer(help="Scenario files (the replay contract).", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(refdata_app, name="refdata")
+app.add_typer(db_app, name="db")
 app.add_typer(clock_app, name="clock")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(dlq_cli.app, name="dlq")
 app.add_typer(caisse_cli.app, name="caisse")
+app.add_typer(k8s_cli.app, name="k8s")
 app.command(name="account")(account)
 
 
@@ -504,6 +507,17 @@ def refdata_load() -> None:
     err.print("loaded: " + ", ".join(f"{table} {n}" for table, n in counts.items()))
 
 
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply every component's missing migrations (what each service does for its own schema at
+    start-up): the setup Job of deploy/k8s runs it before a release rolls out."""
+    from fseflow_tools.migrations import migrate_all
+
+    with running_system(start_if_missing=False) as system:
+        applied = asyncio.run(migrate_all(system.database_url))
+    err.print("migrations applied: " + ", ".join(f"{component} {n}" for component, n in applied.items()))
+
+
 @topics_app.command("doc")
 def topics_doc() -> None:
     """Print docs/topics.md, generated from the registry."""
@@ -523,19 +537,29 @@ def topics_create() -> None:
 
 @clock_app.command("close")
 def clock_close(
-    day: Annotated[str, typer.Option(help="Business day to close, YYYY-MM-DD")],
+    day: Annotated[
+        str,
+        typer.Option(
+            help="Business day to close, YYYY-MM-DD, or `today` in Europe/Paris (on a weekend or a "
+            "holiday, `today` closes nothing and exits 0)"
+        ),
+    ],
     world: Annotated[str, typer.Option(help="World (namespace)")] = "default",
 ) -> None:
-    """Close a business day: what the daily CronJob does in production."""
+    """Close a business day: what the daily CronJob does in production (`--day today`)."""
     from fseflow.business_clock import day_closed_record
     from fseflow.kafka.factory import KafkaFactory
+    from fseflow_tools.closing_day import day_to_close, today
 
     try:
-        closed = calendar.parse_day(day)
+        to_close = day_to_close(day)
     except ValueError as exc:
         _fail(f"--day: {exc}", 2)
-    if not calendar.is_business_day(closed):
-        _fail(f"--day: {day} is not a business day", 2)
+    if to_close is None:
+        err.print(f"nothing to close: today ({today().isoformat()}, Europe/Paris) is not a business day")
+        return
+    closed = to_close
+    day = closed.isoformat()
     with running_system(start_if_missing=False) as system:
         _check_world(system, world)
 

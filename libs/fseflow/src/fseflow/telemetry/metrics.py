@@ -80,3 +80,9 @@ REBALANCING = Gauge(
     "1 while the group has taken this consumer's partitions back and not given it a new share",
     ["service", "stage"],
 )
+READY = Gauge(
+    "fseflow_ready",
+    "1 when the service is ready (/readyz answers 200), 0 while it waits for something; set at "
+    "each scrape and each readiness probe",
+    ["service"],
+)

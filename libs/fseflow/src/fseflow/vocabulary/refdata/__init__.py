@@ -56,6 +56,12 @@ def _rows(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
+def organisms() -> tuple[tuple[str, str], ...]:
+    """Every caisse shipped, as (RR-CCC, label), in file order: the organisms whose topic families
+    and broker users a deployment prepares (deploy/k8s, `fseflow k8s generate`)."""
+    return tuple((f"{r['regime']}-{r['caisse']}", r["label"]) for r in _rows("caisses.csv"))
+
+
 def _cents(euros: str) -> int:
     return int((Decimal(euros) * 100).to_integral_exact())
 

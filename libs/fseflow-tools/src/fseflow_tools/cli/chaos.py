@@ -27,6 +27,13 @@ def chaos(
     days: Annotated[int, typer.Option(help="business days of lots (relances follow for months)")] = 20,
     seed: Annotated[int, typer.Option(help="the scenario's and the kills' seed")] = 1,
     out_path: Annotated[Path | None, typer.Option("--out", help="the rounds as JSON")] = None,
+    fresh_stack: Annotated[
+        bool,
+        typer.Option(
+            "--fresh-stack/--same-stack",
+            help="an empty stack for every round (else the rounds pile up in one broker and slow down)",
+        ),
+    ] = True,
 ) -> None:
     """Replay a generated scenario undisturbed, then in rounds while killing processes (SIGKILL)
     and restarting them; every round must give the same results. Exit 1 when one does not."""
@@ -38,7 +45,7 @@ def chaos(
         raise typer.Exit(1) from None
     document = scenario(fse=fse, business_days=days, seed=seed)
     runner = Chaos(embedded, outcome.state, document, seed=seed, kills_per_round=kills, say=err.print)
-    report = asyncio.run(_run(runner, rounds))
+    report = asyncio.run(_run(runner, rounds, fresh_stack))
     _print(report)
     if out_path is not None:
         out_path.write_text(json.dumps([_as_json(r) for r in report], indent=2) + "\n")
@@ -46,10 +53,12 @@ def chaos(
         raise typer.Exit(1)
 
 
-async def _run(runner: Chaos, rounds: int) -> list[Round]:
+async def _run(runner: Chaos, rounds: int, fresh_stack: bool) -> list[Round]:
     expected = await runner.undisturbed()
     report = []
     for number in range(1, rounds + 1):
+        if fresh_stack:
+            await runner.fresh_stack()
         result = await runner.round(number, expected)
         err.print(
             f"round {number}: {'identical' if result.identical else 'DIFFERENT'} "

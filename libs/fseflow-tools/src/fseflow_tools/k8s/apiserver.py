@@ -11,8 +11,6 @@ scheduler, no kubelet: nothing is ever run, and the operators' webhooks are abse
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import secrets
 import socket
@@ -30,11 +28,10 @@ from types import TracebackType
 from typing import Any
 
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from fseflow_tools import dev_ca
 from fseflow_tools.k8s.tools import Tools
 
 FIELD_MANAGER = "fseflow-validate"
@@ -78,47 +75,21 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _pem_key(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
 def _write_serving_certificate(directory: Path) -> None:
-    """A CA and the server's certificate for 127.0.0.1 and localhost (the client trusts the CA)."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fseflow validation CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    (directory / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (directory / "server.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "server.key").write_bytes(_pem_key(key))
+    """A CA (ca.crt) and the server's certificate for 127.0.0.1 and localhost (kube-apiserver.crt,
+    .key) from the development CA's code, plus the service-account token signer (sa.key, sa.pub)."""
+    ca = dev_ca.create_ca(directory, "fseflow validation CA")
+    dev_ca.issue(
+        ca, directory, "kube-apiserver", role="service", service="kube-apiserver",
+        server_names=("localhost", "127.0.0.1"), valid_days=1,
+    )  # fmt: skip
     # The service-account token signer: kube-apiserver refuses to start without one.
     signer = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    (directory / "sa.key").write_bytes(_pem_key(signer))
+    (directory / "sa.key").write_bytes(
+        signer.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     (directory / "sa.pub").write_bytes(
         signer.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -204,8 +175,8 @@ class ApiServer:
                 "--advertise-address=127.0.0.1",
                 f"--secure-port={self.port}",
                 f"--cert-dir={certs}",
-                f"--tls-cert-file={certs / 'server.crt'}",
-                f"--tls-private-key-file={certs / 'server.key'}",
+                f"--tls-cert-file={certs / 'kube-apiserver.crt'}",
+                f"--tls-private-key-file={certs / 'kube-apiserver.key'}",
                 f"--token-auth-file={certs / 'tokens.csv'}",
                 "--authorization-mode=RBAC",
                 f"--service-account-key-file={certs / 'sa.pub'}",

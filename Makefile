@@ -143,6 +143,31 @@ k8s-validate: $(VENV_READY) k8s-tools ## Every overlay of K8S_DIR (deploy/k8s): 
 test-k8s: $(VENV_READY) k8s-tools ## The manifest tests alone: generated files fresh, every validation level on deploy/k8s and the broken fixtures
 	$(VENV)/bin/pytest tests -q -m k8s
 
+# The container image (deploy/image/Containerfile, docs/decisions.md D83): buildah builds it, podman
+# runs it; both from Debian. Images live in the machine's image store (/var/lib/containers).
+IMAGE ?= localhost/fseflow:dev
+BASE_IMAGE ?= docker.io/library/python:3.11-slim-bookworm
+
+.PHONY: container-tools
+container-tools: ## Install Debian's buildah, podman, runc and debootstrap (root or sudo)
+	@command -v buildah >/dev/null && command -v podman >/dev/null && command -v runc >/dev/null \
+	  && command -v debootstrap >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq buildah podman runc debootstrap; }
+	@buildah --version && podman --version
+
+.PHONY: base-image
+base-image: container-tools ## Debian bookworm + Python 3.11 base image with debootstrap, for machines with no registry (once; then instant)
+	tools/image/base-image.sh
+
+.PHONY: image
+image: container-tools ## Build the one fseflow image (IMAGE, from BASE_IMAGE; falls back to `make base-image` when no registry answers)
+	IMAGE=$(IMAGE) BASE_IMAGE=$(BASE_IMAGE) tools/image/build.sh
+
+.PHONY: image-test
+image-test: $(VENV_READY) image ## Container smoke test: every service in the image on the host's broker and PostgreSQL, a replay compared with the process stack's, SIGTERM stops
+	FSEFLOW_IMAGE=$(IMAGE) FSEFLOW_IMAGE_REQUIRED=1 $(VENV)/bin/pytest tests/container -q
+
 .PHONY: fuzz
 fuzz: $(VENV_READY) ## Property-based fuzzing of ingest's edge and national-check (>= 10,000 cases, fresh seed; prints the count)
 	@least=$$([ -z "$$FSEFLOW_FUZZ_EXAMPLES" ] && echo 10000 || echo 0); \

@@ -39,6 +39,7 @@ import asyncpg
 from fseflow import world
 from fseflow.vocabulary import refdata
 from fseflow_tools import dev_ca, kafka_broker
+from fseflow_tools import stack_containers as containers
 from fseflow_tools import stack_postgres as postgres
 from fseflow_tools.kafka_broker import KafkaNode, KafkaUnavailable
 from fseflow_tools.stack_ports import DEFAULT_PORTS, PURPOSES, PortPlan, PortTaken, is_free, taken_message
@@ -176,12 +177,14 @@ class Stack:
         progress: bool = False,
         broker: str | None = None,
         brokers: int | None = None,
+        image: str | None = None,
     ) -> UpOutcome:
         """A stack afresh when none is recorded; else start what is down of the recorded one.
 
         Options given (not None) must agree with a recorded stack: they choose how a stack starts
         afresh. ``broker`` is tansu or kafka (default: FSEFLOW_BROKER, else tansu), ``brokers``
-        the Kafka nodes (1 or 3; default FSEFLOW_BROKERS, else 1). Raises one of FAILURES,
+        the Kafka nodes (1 or 3; default FSEFLOW_BROKERS, else 1); ``image``: the services run as
+        containers of that image (stack_containers), else as processes. Raises one of FAILURES,
         saying what to do (a taken port, a dead memory broker, no Java).
         """
         say = _sayer(progress)
@@ -199,6 +202,7 @@ class Stack:
                 ports=ports or {},
                 timeout=timeout,
                 say=say,
+                image=image or "",
             )
             infrastructure = [state.broker_kind] * state.embedded_kafka + [DATABASE] * state.embedded_postgres
             return UpOutcome(state, [*infrastructure, *state.services], fresh=True)
@@ -214,6 +218,7 @@ class Stack:
             ports=ports,
             broker_kind=broker,
             brokers=brokers,
+            image=image,
         )
         missing = recovery(recorded, self.liveness(recorded))
         if missing:
@@ -253,7 +258,10 @@ class Stack:
         ports: dict[str, int],
         timeout: float,
         say: Callable[[str], None],
+        image: str = "",
     ) -> StackState:
+        if image and (why := containers.image_missing(image)):
+            raise StackError(f"--image {image}: {why}")
         services = {service_of(name) for name in instances}
         plan = PortPlan(LOOPBACK, any_free=self.any_free_port, overrides=ports)
         # Every port is chosen before anything starts: a taken one fails at once, naming it.
@@ -287,6 +295,7 @@ class Stack:
             if "pointage" in services
             else "",
             broker_kind=broker if kafka_bootstrap_servers is None else BROKER_EXTERNAL,
+            service_image=image,
         )
         metrics_ports = {name: plan.claim(name, service_of(name)) for name in instances}
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -540,17 +549,19 @@ class Stack:
             extra_env = extra_env if extra_env is not None else previous.extra_env
         elif metrics_port is None:
             metrics_port = PortPlan(LOOPBACK, any_free=self.any_free_port).claim(name, service)
-        env = {**os.environ, **state.env(), **(extra_env or {})}
+        # The stack's own settings; a process also inherits this shell's environment, a
+        # container gets only these.
+        env = {**state.env(), **(extra_env or {})}
         # On Apache Kafka each service connects as itself: its ACLs are its own (acl.py).
         env.update(state.kafka_credentials(service))
         env.update(
             METRICS_PORT=str(metrics_port),
             OTEL_SERVICE_NAME=service,
-            LOG_FORMAT=env.get("LOG_FORMAT", "json"),
+            LOG_FORMAT=env.get("LOG_FORMAT", os.environ.get("LOG_FORMAT", "json")),
             PYTHONUNBUFFERED="1",
         )
         for variable in BIND_HOST_VARIABLES:
-            env.setdefault(variable, LOOPBACK)
+            env.setdefault(variable, os.environ.get(variable, LOOPBACK))
         ports = {name: metrics_port}
         if name == "ingest":
             env["GRPC_PORT"] = str(port_of(state.ingest_address))
@@ -577,9 +588,19 @@ class Stack:
             _check_free(port, port_name, PURPOSES.get(port_name, f"{name}'s ops endpoint"))
         log_path = self.logs / f"{name}.log"
         log = log_path.open("ab")
+        command, process_env = [sys.executable, "-m", module], {**os.environ, **env}
+        if state.service_image:
+            command = containers.run_command(
+                image=state.service_image,
+                home=state.home,
+                instance=name,
+                module=module,
+                env=env,
+                env_file=self.home / "containers" / f"{name}.env",
+            )
         process = subprocess.Popen(
-            [sys.executable, "-m", module],
-            env=env,
+            command,
+            env=process_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -654,6 +675,8 @@ class Stack:
         service = state.services.get(name)
         if service is None or not _service_runs(service):
             return
+        if state.service_image and sig == signal.SIGKILL:
+            containers.kill(state.home, name)
         with contextlib.suppress(ProcessLookupError):
             os.kill(service.pid, sig)
         _reap(service.pid, wait)
@@ -731,6 +754,8 @@ class Stack:
                 "ready": readiness(process.metrics_port) if alive else "not running",
                 "log": process.log,
             }
+            if state.service_image:
+                processes[name]["container"] = containers.container_name(state.home, name)
         return {
             "home": state.home,
             "broker": {
@@ -760,6 +785,7 @@ class Stack:
             "ingest_address": state.ingest_address,
             "scor_address": state.scor_address,
             "console_url": f"{state.pointage_url}/console" if state.pointage_url else "",
+            "service_image": state.service_image,
             "processes": processes,
         }
 

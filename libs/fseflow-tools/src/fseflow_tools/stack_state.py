@@ -103,6 +103,8 @@ class StackState:
     # BROKER_KAFKA: its nodes (ports, pids) and the replication factor of the topics.
     kafka_nodes: list[KafkaNode] = field(default_factory=list)
     kafka_replication_factor: int = 1
+    # The services run as containers of this image (`fseflow up --image`); empty: as processes.
+    service_image: str = ""
 
     def __post_init__(self) -> None:
         if not self.broker_kind:
@@ -254,6 +256,7 @@ def check_agrees(
     ports: dict[str, int] | None,
     broker_kind: str | None = None,
     brokers: int | None = None,
+    image: str | None = None,
 ) -> None:
     """Options of ``up`` choose how a stack starts afresh: on a recorded one they must agree."""
     recorded_ports = state.ports()
@@ -263,6 +266,7 @@ def check_agrees(
         ("Kafka nodes", len(state.kafka_nodes) or 1, brokers),
         ("database", state.database_url, database_url),
         ("kafka client", state.kafka_client, kafka_client),
+        ("service image", state.service_image, image),
         ("processes", sorted(state.services), None if instances is None else sorted(instances)),
         *((f"port of {n}", recorded_ports.get(n), p) for n, p in (ports or {}).items()),
     ]

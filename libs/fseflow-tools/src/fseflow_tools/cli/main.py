@@ -166,6 +166,13 @@ BrokersOption = Annotated[
     int | None,
     typer.Option(envvar="FSEFLOW_BROKERS", help="Kafka nodes: 1, or 3 (a quorum, replication factor 3)"),
 ]
+ImageOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Run every service as a container of this image (make image), with podman on the host's "
+        "network; the broker, PostgreSQL and the tools stay on the host",
+    ),
+]
 AnyFreePortOption = Annotated[
     bool,
     typer.Option(
@@ -184,6 +191,7 @@ def up(
     any_free_port: AnyFreePortOption = False,
     broker: BrokerOption = None,
     brokers: BrokersOption = None,
+    image: ImageOption = None,
 ) -> None:
     """Start the embedded stack (Tansu or Apache Kafka, PostgreSQL, every service), or what is down
     of it, and wait until it is ready.
@@ -195,7 +203,7 @@ def up(
     same nodes on it again.
     With KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL set, start only the services, against those.
     """
-    _bring_up(kafka_client, service, replicas, port, any_free_port, broker, brokers, reset=False)
+    _bring_up(kafka_client, service, replicas, port, any_free_port, broker, brokers, image, reset=False)
 
 
 @app.command()
@@ -207,9 +215,10 @@ def reset(
     any_free_port: AnyFreePortOption = False,
     broker: BrokerOption = None,
     brokers: BrokersOption = None,
+    image: ImageOption = None,
 ) -> None:
     """Stop the embedded stack, delete its data (saying what) and start an empty one afresh."""
-    _bring_up(kafka_client, service, replicas, port, any_free_port, broker, brokers, reset=True)
+    _bring_up(kafka_client, service, replicas, port, any_free_port, broker, brokers, image, reset=True)
 
 
 def _bring_up(
@@ -220,6 +229,7 @@ def _bring_up(
     any_free_port: bool,
     broker: str | None,
     brokers: int | None,
+    image: str | None,
     *,
     reset: bool,
 ) -> None:
@@ -256,6 +266,7 @@ def _bring_up(
             progress=True,
             broker=broker,
             brokers=brokers,
+            image=image,
         )
     except stack.FAILURES as exc:
         _fail(str(exc))
@@ -409,6 +420,8 @@ def _print_status(document: dict[str, Any]) -> None:
         line("scor-store", f"gRPC (mTLS) {document['scor_address']}")
     if document["console_url"]:
         line("console", document["console_url"])
+    if document.get("service_image"):
+        line("containers", f"every service in {document['service_image']} (podman ps --filter name=fseflow-)")
     table = Table()
     for column in ("process", "pid", "running", "ready", "ports"):
         table.add_column(column, no_wrap=column != "ports")

@@ -12,8 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCUMENTED = re.findall(r"^([A-Za-z0-9_.-]+):[^\n]*## ", (ROOT / "Makefile").read_text(), re.M)
-# Targets that run nothing from the venv (Debian packages, Maven, Go).
-NO_VENV = {"help", "browser", "kafka", "kcat", "k8s-tools"}
+# Targets that run nothing from the venv (Debian packages, Maven, Go, buildah).
+NO_VENV = {"help", "browser", "kafka", "kcat", "k8s-tools", "container-tools", "base-image", "image"}
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 

@@ -18,7 +18,15 @@ from hdrh.histogram import HdrHistogram
 
 WINDOW_SECONDS = 10.0
 HIGHEST_US = 3_600_000_000  # one hour
-PERCENTILES = (("50pct", 50.0), ("95pct", 95.0), ("99pct", 99.0), ("999pct", 99.9))
+# OpenMessaging Benchmark's percentile suffixes.
+PERCENTILES = (
+    ("50pct", 50.0),
+    ("75pct", 75.0),
+    ("95pct", 95.0),
+    ("99pct", 99.0),
+    ("999pct", 99.9),
+    ("9999pct", 99.99),
+)
 
 # Histogram names.
 PUBLISH = "publish"  # SubmitLot: intended instant -> answer
@@ -33,6 +41,14 @@ REFUSED_LOTS, REFUSED_FSE = "refused_lots", "refused_fse"  # a negative ARL: ans
 DOCUMENTS_OK = "documents_ok"
 CLASSIFIED = "classified"
 ERROR_PREFIX = "error:"  # + gRPC status name, lots; "error:document:" + name, documents
+
+
+# Result field prefix -> histogram, in milliseconds; publishDelayLatency is in microseconds.
+LATENCY_SERIES_MS = (
+    ("publishLatency", PUBLISH),
+    ("endToEndLatency", END_TO_END),
+    ("documentLatency", DOCUMENT),
+)
 
 
 def histogram() -> HdrHistogram:
@@ -102,6 +118,17 @@ def latency_ms(h: HdrHistogram | None) -> dict[str, float | None]:
     return figures
 
 
+def latency_us(h: HdrHistogram | None) -> dict[str, int | None]:
+    """The same in microseconds (OpenMessaging's publishDelayLatency unit)."""
+    names = [name for name, _ in PERCENTILES] + ["Max", "Avg"]
+    if h is None or h.get_total_count() == 0:
+        return dict.fromkeys(names)
+    figures: dict[str, int | None] = {name: int(h.get_value_at_percentile(p)) for name, p in PERCENTILES}
+    figures["Max"] = int(h.get_max_value())
+    figures["Avg"] = int(h.get_mean_value())
+    return figures
+
+
 def per_second(previous: Mapping[str, int], current: Mapping[str, int], seconds: float) -> dict[str, float]:
     """Offsets per second between two samples of committed offsets (a group absent from the
     previous sample starts at its first one: 0 for that interval)."""
@@ -167,14 +194,11 @@ def rows(windows: Sequence[Window], width: float = WINDOW_SECONDS) -> list[dict[
             "cpu_cores": cores,
             "rss_bytes": dict(window.rss_bytes),
         }
-        for prefix, name in (
-            ("publishLatency", PUBLISH),
-            ("publishDelayLatency", PUBLISH_DELAY),
-            ("endToEndLatency", END_TO_END),
-            ("documentLatency", DOCUMENT),
-        ):
+        for prefix, name in LATENCY_SERIES_MS:
             for suffix, value in latency_ms(window.histograms.get(name)).items():
                 row[f"{prefix}{suffix}"] = value
+        for suffix, delay in latency_us(window.histograms.get(PUBLISH_DELAY)).items():
+            row[f"publishDelayLatency{suffix}"] = delay
         series.append(row)
         if window.sampled_at is not None:
             last = window

@@ -99,10 +99,15 @@ def load(
         int | None,
         typer.Option(help="Trivial-chain baseline messages (default 200,000 with --find-knee, else 0)"),
     ] = None,
-    ceiling_seconds: Annotated[
-        float, typer.Option(help="Generator ceiling against a null endpoint first (0: skip)")
-    ] = 5.0,
-    ceiling_rate: Annotated[float, typer.Option(help="Offered FSE/s of the ceiling measurement")] = 100_000.0,
+    ceiling: Annotated[
+        bool,
+        typer.Option(
+            help="First, the generator's own ceiling against a null endpoint (doubling steps of 2 s)"
+        ),
+    ] = True,
+    ceiling_max_rate: Annotated[
+        float, typer.Option(help="Highest FSE/s the ceiling search offers")
+    ] = 128_000.0,
     classify_wait: Annotated[
         float, typer.Option(help="Seconds to wait after the last send for the verdicts")
     ] = 300.0,
@@ -171,7 +176,7 @@ def load(
         chain_messages=chain_messages if chain_messages is not None else (200_000 if find_knee else 0),
     )
     err.print(f"[bold]fseflow load[/bold]: {description}; {config.workers} worker(s)", highlight=False)
-    result, missing = _run(config, ceiling_seconds, ceiling_rate, quiet)
+    result, missing = _run(config, ceiling_max_rate if ceiling else 0.0, quiet)
     _summary(result, stdout)
     if out is not None:
         for path in write_outputs(result, out):
@@ -181,7 +186,7 @@ def load(
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
-def _run(config: Any, ceiling_seconds: float, ceiling_rate: float, quiet: bool) -> tuple[dict[str, Any], int]:
+def _run(config: Any, ceiling_max_rate: float, quiet: bool) -> tuple[dict[str, Any], int]:
     from fseflow_tools.cli.main import (
         _embedded_state,
         _fail,
@@ -198,18 +203,17 @@ def _run(config: Any, ceiling_seconds: float, ceiling_rate: float, quiet: bool) 
     from fseflow_tools.load.scrape import ENV, TargetsError, parse_targets
 
     ceiling = None
-    if ceiling_seconds > 0:
+    if ceiling_max_rate > 0:
         err.print(
-            f"generator ceiling: {ceiling_rate:,.0f} FSE/s offered to a null endpoint "
-            f"for {ceiling_seconds:g}s..."
+            f"generator ceiling: doubling rates up to {ceiling_max_rate:,.0f} FSE/s "
+            "against a null endpoint..."
         )
         try:
-            ceiling = asyncio.run(
-                measure_ceiling(config.workers, ceiling_rate, ceiling_seconds, config.shape)
-            )
+            ceiling = asyncio.run(measure_ceiling(config.workers, ceiling_max_rate, 2.0, config.shape))
         except GeneratorFailed as exc:
             _fail(f"generator ceiling: {exc}", EXIT_FAILED)
-        err.print(f"generator ceiling: {ceiling['acked_fse_per_s']:,.0f} FSE/s acknowledged", highlight=False)
+        reached = ceiling["acked_fse_per_s"]
+        err.print(f"generator ceiling: {reached or 0:,.0f} FSE/s acknowledged", highlight=False)
     with running_system(start_if_missing=True, quiet=quiet) as system:
         try:
             targets = parse_targets(os.environ.get(ENV, ""))

@@ -85,7 +85,7 @@ def group_sample(
 def growing(backlogs: Sequence[int | None], windows: int, *, slack: int = 0) -> bool:
     """True when the backlog rose in each of the last ``windows`` intervals by more than
     ``slack`` records (windows the sampler missed are skipped)."""
-    tail = [b for b in backlogs[-(windows + 1) :] if b is not None]
+    tail = [b for b in backlogs if b is not None][-(windows + 1) :]
     if len(tail) < windows + 1:
         return False
     return all(b - a > slack for a, b in pairwise(tail))

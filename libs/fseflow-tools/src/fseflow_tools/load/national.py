@@ -9,7 +9,7 @@ From the issue and the seeds (quoted in docs/load-testing.md):
   demo generator's world applies them (fseflow_tools.demo), and the lots come from it.
 
 Not in the seeds, so a model (decisions.md D77): the intraday shape. The issue says most lots are
-sent in the evening and at night by the professionals' software; the shape below puts 70 % of
+sent in the evening and at night by the professionals' software; the shape below puts 69.5 % of
 the day's FSE between 18:00 and 06:00, with a peak at 20:00-22:00. Monday and month-end peaks
 (the issue names them; their size is "UNCONFIRMED" in reference/domain-facts.md §6): +20 % on
 Mondays, +15 % on the last business day of a month.
@@ -24,11 +24,11 @@ from fseflow_tools.load.profiles import Profile, ProfileError, Segment, day_seco
 
 NATIONAL_DAILY_FSE = 5_000_000
 SCOR_SHARE_NATIONAL = 0.34
-# Share of the day's FSE sent in each hour 00:00..23:00 (percent; normalised below).
+# Share of the day's FSE sent in each hour 00:00..23:00 (percent, summing to 100).
 _HOURLY_PERCENT = (
     6.0, 5.0, 4.0, 3.0, 2.0, 2.0,  # night: the software's scheduled sends
     1.5, 1.5, 2.0, 2.5, 2.5, 2.5,  # morning rounds: little is sent
-    3.0, 3.0, 3.0, 3.0, 3.5, 4.0,  # afternoon
+    3.0, 3.0, 3.0, 3.0, 3.0, 3.0,  # afternoon
     6.0, 8.0, 9.5, 9.5, 8.0, 6.5,  # evening: the day's sheets go out
 )  # fmt: skip
 INTRADAY_SHAPE = tuple(p / sum(_HOURLY_PERCENT) for p in _HOURLY_PERCENT)

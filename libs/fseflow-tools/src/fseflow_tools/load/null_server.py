@@ -79,21 +79,31 @@ async def serve(port: int = 0, service_s: float = 0.0) -> tuple[grpc.aio.Server,
     return server, servicer, bound
 
 
-def _serve_forever(ports: Any) -> None:
+def _serve_forever(port: int, ports: Any) -> None:
     async def main() -> None:
-        server, _servicer, port = await serve()
-        ports.put(port)
+        server, _servicer, bound = await serve(port)
+        ports.put(bound)
         await server.wait_for_termination()
 
     asyncio.run(main())
 
 
-def start_process() -> tuple[multiprocessing.process.BaseProcess, int]:
-    """A null server in a process of its own (the ceiling: off the generator's cores' event
-    loops); the caller terminates it."""
+def start_processes(count: int = 1) -> tuple[list[multiprocessing.process.BaseProcess], int]:
+    """Null servers in ``count`` processes of their own, on one port (gRPC sets SO_REUSEPORT on
+    Linux, so the kernel spreads the workers' connections over them); the caller terminates
+    them. The first picks a free port, the others bind the same one."""
     context = multiprocessing.get_context("spawn")
     ports = context.Queue()
-    process = context.Process(target=_serve_forever, args=(ports,), name="fseflow-load-null", daemon=True)
-    process.start()
-    port = int(ports.get(timeout=60))
-    return process, port
+    processes: list[multiprocessing.process.BaseProcess] = []
+    port = 0
+    for number in range(max(1, count)):
+        process = context.Process(
+            target=_serve_forever, args=(port, ports), name=f"fseflow-load-null-{number}", daemon=True
+        )
+        process.start()
+        processes.append(process)
+        bound = int(ports.get(timeout=60))
+        if bound == 0:
+            raise RuntimeError(f"null server {number} could not bind port {port}")
+        port = bound
+    return processes, port

@@ -181,7 +181,9 @@ def load(
     if out is not None:
         for path in write_outputs(result, out):
             err.print(f"wrote {path}", highlight=False)
-    if missing:
+    if missing and find_knee:
+        err.print(f"{missing:,} FSE acknowledged were still in the pipeline's backlog (the knee was passed)")
+    elif missing:
         err.print(f"[red]{missing:,} FSE acknowledged were not classified within {classify_wait:g}s")
         raise typer.Exit(EXIT_INCOMPLETE)
 
@@ -282,3 +284,38 @@ def compare(
         first, second, (a.stem if a.is_file() else a.name, b.stem if b.is_file() else b.name), target
     )
     err.print(f"wrote {target}", highlight=False)
+
+
+@app.command("world")
+def load_world(
+    professionals: Annotated[int, typer.Option(help="Professionals in the load world")] = 200,
+    patients: Annotated[int, typer.Option(help="Patients in the load world")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Seed of the load world")] = 7,
+) -> None:
+    """Load the load world into the running system's database and print its id (for Locust:
+    deploy/load/locustfile.py sends the same lots as `fseflow load`)."""
+    import sys
+    import uuid
+
+    from fseflow import world as world_data
+    from fseflow.db import create_pool
+    from fseflow_tools.cli.main import running_system
+    from fseflow_tools.load.lots import WorldShape, build_world
+    from fseflow_tools.replay.scenario import parse
+
+    shape = WorldShape(seed=seed, professionals=professionals, patients=patients)
+    world_id = f"load-{uuid.uuid4().hex[:8]}"
+    scenario = parse(build_world(shape).document)
+    with running_system(start_if_missing=False) as system:
+
+        async def _load() -> None:
+            pool = await create_pool(system.database_url, min_size=1, max_size=2)
+            try:
+                await world_data.load(
+                    pool, world_id, scenario.world, name="fseflow load (locust)", start=shape.start
+                )
+            finally:
+                await pool.close()
+
+        asyncio.run(_load())
+    sys.stdout.write(world_id + "\n")

@@ -60,7 +60,7 @@ def closable(
 class DayCloser:
     profile: Profile
     start: date  # the run's business day 0
-    expected: Mapping[int, int]  # lots per run day
+    expected: dict[int, int]  # lots per run day
     close: CloseDay
     grace_s: float = 120.0
     answered: Counter[int] = field(default_factory=Counter)
@@ -71,7 +71,13 @@ class DayCloser:
     def add_answered(self, by_day: Mapping[int, int]) -> None:
         self.answered.update(by_day)
 
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
     async def tick(self, elapsed_s: float, *, finished: bool = False) -> None:
+        async with self._lock:  # the periodic tick and the final one never close a day twice
+            await self._tick(elapsed_s, finished)
+
+    async def _tick(self, elapsed_s: float, finished: bool) -> None:
         for day in closable(
             elapsed_s,
             self.profile.day_seconds,

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from confluent_kafka import KafkaException
+
 from fseflow import world as world_data
 from fseflow.db import create_pool
 from fseflow.kafka.factory import KafkaFactory
@@ -94,6 +96,7 @@ class LoadRun:
         self.start_at = 0.0
         self.verdicts: list[StepVerdict] = []
         self.note = ""
+        self.sample_errors: list[str] = []
 
     # -- windows ----------------------------------------------------------------------------------
     def _window(self, instant: float) -> w.Window:
@@ -161,12 +164,20 @@ class LoadRun:
                 background.append(asyncio.create_task(self._judge_steps(generator, sending_done)))
             await generator.collect()
             sending_done.set()
+            # Every lot sent has its outcome now (UNANSWERED included): the days still open
+            # close on what was sent (a knee search stops before the schedule's end).
+            closer.expected = dict(closer.answered)
             await closer.tick(time.monotonic() - self.start_at, finished=True)
             acked = self._totals().get(w.ACKED_FSE, 0)
             # After an overload (the knee) the backlog is what was measured: no long wait for it.
             wait = min(config.classify_wait_s, 30.0) if config.find_knee else config.classify_wait_s
             finals = asyncio.create_task(self._sample(sampler, scraper, asyncio.Event(), until_s=wait))
+            began = time.monotonic()
             classified_all = await watcher.wait_classified(acked, wait)
+            # The last day's delivery at the pôle, so that its close time is in the result.
+            await watcher.wait_pole_closed(
+                list(closer.closed_at), max(0.0, wait - (time.monotonic() - began))
+            )
             finals.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await finals
@@ -214,7 +225,12 @@ class LoadRun:
                 await asyncio.wait_for(done.wait(), SAMPLE_EVERY_S)
 
     async def _final_sample(self, sampler: LagSampler, scraper: MetricsScraper) -> None:
-        groups, metrics = await asyncio.gather(sampler.sample(), scraper.scrape())
+        try:
+            groups, metrics = await asyncio.gather(sampler.sample(), scraper.scrape())
+        except (KafkaException, LookupError, TimeoutError, OSError) as exc:
+            # A window without a sample has no lag figure; the run goes on, and says why.
+            self.sample_errors.append(f"{type(exc).__name__}: {exc}")
+            return
         now = time.monotonic()
         window = self._window(now)
         window.sampled_at = now - self.start_at
@@ -294,6 +310,7 @@ class LoadRun:
             "classified": watcher.classified,
             "dayCloses": self._day_closes(watcher, closer),
             "forcedDayCloses": closer.forced,
+            "sampleErrors": self.sample_errors[:20],
             "ceiling": self.ceiling,
             "chain": chain,
         }

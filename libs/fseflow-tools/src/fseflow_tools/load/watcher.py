@@ -116,3 +116,12 @@ class PipelineWatcher:
                 return False
             await asyncio.sleep(0.2)
         return True
+
+    async def wait_pole_closed(self, days: list[str], within_s: float) -> bool:
+        """Until the pôle has closed every one of ``days``; False when time ran out."""
+        deadline = time.monotonic() + within_s
+        while any(day not in self.pole_closed for day in days):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.2)
+        return True

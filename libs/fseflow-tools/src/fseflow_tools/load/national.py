@@ -5,8 +5,8 @@ From the issue and the seeds (quoted in docs/load-testing.md):
 - Scor: "utilisé par 64 % des officines, 45 % des kinésithérapeutes et 34 % des Idels, selon
   l'Uncam [...] 73 % des Idels en Gironde" (seed 000): lots carry documents at the national 34 %;
 - paper sheets "16 % pour les Idels en Gironde [...] 10 % chez les Idels du département voisin
-  des Landes" (seed 000), régimes général 84 %, agricole 7 %, indépendants 5 % (seed 003): the
-  demo generator's world applies them (fseflow_tools.demo), and the lots come from it.
+  des Landes" (seed 000) and the régimes (seed 003): the demo generator's world applies them
+  (fseflow_tools.demo), and the lots come from it.
 
 Not in the seeds, so a model (decisions.md D77): the intraday shape. The issue says most lots are
 sent in the evening and at night by the professionals' software; the shape below puts 69.5 % of

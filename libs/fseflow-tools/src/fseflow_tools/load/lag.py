@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions
+from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from fseflow.kafka.factory import KafkaFactory
@@ -100,8 +100,11 @@ class LagSampler:
         topics = sorted({kafka.names(spec) for g in self.groups for spec in g.topics})
         self._depths = {topic: TopicDepth(config, topic) for topic in topics}
 
-    def _committed(self, group: str) -> dict[tuple[str, int], int]:
-        futures = self._admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])
+    def _committed(self, group: str, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        # The partitions are named: an OffsetFetch for "all of the group's" is not answered
+        # alike by every broker, and a missing answer would read as a backlog of everything.
+        request = ConsumerGroupTopicPartitions(group, [TopicPartition(t, p) for t, p in partitions])
+        futures = self._admin.list_consumer_group_offsets([request])
         result: Any = futures[group].result(timeout=10)
         return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions or ()}
 
@@ -116,7 +119,8 @@ class LagSampler:
             topics = [self._names(t) for t in spec.topics]
             if not all(t in highs for t in topics):
                 continue  # not every partition fetched yet: no figure rather than a wrong one
-            samples[spec.group] = group_sample(topics, highs, self._committed(spec.group))
+            partitions = [(t, p) for t in topics for p in sorted(highs[t])]
+            samples[spec.group] = group_sample(topics, highs, self._committed(spec.group, partitions))
         return samples
 
     async def sample(self) -> dict[str, GroupSample]:

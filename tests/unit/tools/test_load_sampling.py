@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.process_collector import ProcessCollector
 
+from fseflow.telemetry.metrics import CONSUMED, CONSUMER_LAG
+from fseflow.topics import CLOCK, FSE_CLASSIFIED, FSE_RECEIVED, TopicSpec
 from fseflow_tools.load.chain import ChainPlan, efficiency
-from fseflow_tools.load.lag import PIPELINE_GROUPS, group_sample
-from fseflow_tools.load.scrape import TargetsError, parse_targets, process_figures
+from fseflow_tools.load.lag import PIPELINE_GROUPS, Sources, from_metrics, group_sample
+from fseflow_tools.load.scrape import Scrape, TargetsError, parse_targets, process_figures, stage_figures
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -48,6 +50,64 @@ def test_cpu_and_memory_come_from_a_real_metrics_page() -> None:
     assert cpu is not None and cpu > 0
     assert rss is not None and rss > 10_000_000
     assert process_figures("# nothing here\n") == (None, None)
+
+
+def test_stage_lag_and_consumption_come_from_the_metrics_the_stream_loop_exports() -> None:
+    topic = "load-test.scrape-topic"  # a topic of its own: the registry is the process's
+    CONSUMER_LAG.labels("national-check", topic, "3").set(42)
+    CONSUMED.labels("national-check", topic).inc(7)
+    lag, consumed = stage_figures(generate_latest(REGISTRY).decode())
+    assert lag[("national-check", topic, 3)] == 42
+    assert consumed[("national-check", topic)] == 7
+
+
+def test_a_partition_two_processes_report_is_counted_once_and_consumption_is_summed() -> None:
+    def page(lag: int, consumed: int) -> str:
+        return (
+            f'fseflow_consumer_lag{{service="pointage",topic="t",partition="0"}} {lag}\n'
+            f'fseflow_messages_consumed_total{{service="pointage",topic="t"}} {consumed}\n'
+        )
+
+    scrape = Scrape()
+    scrape.add_stage_figures(page(5, 100))  # revoked from this process: its gauge stays
+    scrape.add_stage_figures(page(9, 30))
+    assert scrape.lag == {("pointage", "t", 0): 9}
+    assert scrape.consumed == {("pointage", "t"): 130}
+
+
+def _name(spec: TopicSpec) -> str:
+    return f"x.{spec.name}"
+
+
+def test_groups_from_metrics_take_their_services_partitions_of_their_topics() -> None:
+    lag = {
+        ("pointage", _name(FSE_CLASSIFIED), 0): 10,
+        ("pointage", _name(FSE_CLASSIFIED), 1): 5,
+        ("pointage", _name(CLOCK), 0): 2,  # pointage.clock's, not pointage's
+        ("national-check", _name(FSE_RECEIVED), 0): 7,
+    }
+    consumed = {("pointage", _name(FSE_CLASSIFIED)): 400.0, ("pointage", _name(CLOCK)): 3.0}
+    samples = from_metrics(PIPELINE_GROUPS, _name, lag, consumed)
+    assert samples["pointage"].backlog == 15 and samples["pointage"].committed == 400
+    assert samples["pointage.clock"].backlog == 2 and samples["pointage.clock"].committed == 3
+    assert samples["national-check"].backlog == 7 and samples["national-check"].committed == 0
+    assert "relances" not in samples  # nothing reported: no figure rather than zero
+
+
+def test_a_group_the_broker_never_answers_moves_to_metrics_and_one_it_answered_stays() -> None:
+    sources = Sources(probes=3)
+    sources.refused("pointage", "KafkaException: GROUP_AUTHORIZATION_FAILED")
+    sources.refused("pointage", "KafkaException: GROUP_AUTHORIZATION_FAILED")
+    assert sources.from_broker("pointage")  # two refusals may be a coordinator not found yet
+    sources.refused("pointage", "KafkaException: GROUP_AUTHORIZATION_FAILED")
+    assert not sources.from_broker("pointage")
+    assert sources.metrics_groups == {"pointage": "KafkaException: GROUP_AUTHORIZATION_FAILED"}
+
+    sources.answered("relances")
+    for _ in range(5):
+        sources.refused("relances", "KafkaException: _TIMED_OUT")
+    assert sources.from_broker("relances")
+    assert sources.errors == ["relances: KafkaException: _TIMED_OUT"] * 5
 
 
 def test_metrics_targets_are_name_equals_url() -> None:

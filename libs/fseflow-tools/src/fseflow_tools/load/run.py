@@ -97,6 +97,7 @@ class LoadRun:
         self.verdicts: list[StepVerdict] = []
         self.note = ""
         self.sample_errors: list[str] = []
+        self.lag_from_metrics: dict[str, str] = {}  # group -> why the broker gave no offsets
 
     # -- windows ----------------------------------------------------------------------------------
     def _window(self, instant: float) -> w.Window:
@@ -192,6 +193,7 @@ class LoadRun:
             await watcher.stop()
             await closer_hook.stop()
             await asyncio.to_thread(sampler.close)
+            self.lag_from_metrics = dict(sampler.sources.metrics_groups)
             await scraper.close()
         chain = None
         if config.chain_messages:
@@ -231,6 +233,9 @@ class LoadRun:
             # A window without a sample has no lag figure; the run goes on, and says why.
             self.sample_errors.append(f"{type(exc).__name__}: {exc}")
             return
+        groups.update(sampler.metrics_samples(metrics.lag, metrics.consumed))
+        self.sample_errors.extend(sampler.sources.errors)
+        sampler.sources.errors.clear()
         now = time.monotonic()
         window = self._window(now)
         window.sampled_at = now - self.start_at
@@ -311,6 +316,8 @@ class LoadRun:
             "dayCloses": self._day_closes(watcher, closer),
             "forcedDayCloses": closer.forced,
             "sampleErrors": self.sample_errors[:20],
+            # Groups whose backlog and consumption come from the stages' /metrics: why.
+            "lagFromMetrics": self.lag_from_metrics,
             "ceiling": self.ceiling,
             "chain": chain,
         }

@@ -13,15 +13,18 @@ import time
 from dataclasses import dataclass, field
 
 import grpc
+import pytest
 
 from fseflow.contracts.claims.v1.claims_pb2 import Lot
 from fseflow.contracts.cti.v1.ingest_pb2 import SubmitLotRequest
 from fseflow.contracts.cti.v1.ingest_pb2_grpc import LotIngestServiceStub
 from fseflow_tools.load import null_server, profiles
 from fseflow_tools.load.ceiling import measure_ceiling
+from fseflow_tools.load.generator import Generator, GeneratorFailed
 from fseflow_tools.load.lots import WorldShape
 from fseflow_tools.load.openloop import OK, OpenLoop, Outcome
 from fseflow_tools.load.profiles import Send, schedule
+from fseflow_tools.load.worker import WorkerPlan
 
 
 @dataclass
@@ -149,3 +152,30 @@ async def test_the_generators_ceiling_against_a_null_endpoint() -> None:
     # The search stops at the first step that fell behind, or after the last one.
     behind = [s for s in figures["steps"] if not s["kept_up"]]
     assert len(behind) <= 1 and (not behind or behind[0] == figures["steps"][-1])
+
+
+async def test_workers_still_sending_past_their_time_stop_the_run_naming_them() -> None:
+    """A worker whose answers never come (a stalled endpoint, a long drain) is given up on at
+    ``collect``'s deadline instead of being waited for without end."""
+    server, servicer, port = await null_server.serve()
+    servicer.gate.clear()
+    plan = WorkerPlan(
+        0,
+        1,
+        f"127.0.0.1:{port}",
+        profiles.constant(50.0, 0.5, 200),
+        WorldShape(professionals=20, patients=200),
+        "load-test",
+        "stall",
+        drain_s=600.0,
+    )
+    generator = Generator(plan, 1, lambda _delta: None)
+    try:
+        await generator.start()
+        with pytest.raises(GeneratorFailed, match=r"fseflow-load-0 still running past the schedule"):
+            await generator.collect(within_s=3.0)
+    finally:
+        await generator.close(within_s=1.0)
+        servicer.gate.set()
+        await server.stop(None)
+    assert servicer.lots > 0  # it was sending, not failing to start

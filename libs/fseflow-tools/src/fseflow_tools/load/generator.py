@@ -22,6 +22,9 @@ from fseflow_tools.load import windows as w
 from fseflow_tools.load.worker import WorkerPlan, run
 
 READY_WITHIN_S = 120.0
+# Past the schedule's end and the workers' drain time: how late the last send may still start
+# (a generator at its ceiling sends behind schedule), before the run gives up on the workers.
+LATE_S = 120.0
 
 
 class GeneratorFailed(RuntimeError):
@@ -95,9 +98,22 @@ class Generator:
 
         return await asyncio.to_thread(get)
 
-    async def collect(self) -> None:
-        """Merge deltas until every worker is done; a failed or dead worker stops the run."""
+    def collect_within(self) -> float:
+        """How long ``collect`` waits at most: the schedule, both drains (the lots' answers, the
+        late documents) and ``LATE_S``."""
+        plan = self.plans[0]
+        return plan.profile.duration + 2 * plan.drain_s + LATE_S
+
+    async def collect(self, within_s: float | None = None) -> None:
+        """Merge deltas until every worker is done; a failed or dead worker stops the run, as
+        do workers still running ``within_s`` (default ``collect_within``) after the start."""
+        deadline = time.monotonic() + (within_s if within_s is not None else self.collect_within())
+        quiet_exits: set[int] = set()  # exited with status 0 and no "done" (yet) at one poll
         while len(self._done) < len(self._processes):
+            if time.monotonic() > deadline:
+                self.stop()
+                running = [p.name for i, p in enumerate(self._processes) if i not in self._done]
+                raise GeneratorFailed(f"{', '.join(running)} still running past the schedule and its drain")
             message = await self._next(0.5)
             if message is None:
                 dead = [
@@ -105,6 +121,15 @@ class Generator:
                     for i, p in enumerate(self._processes)
                     if i not in self._done and not p.is_alive() and p.exitcode not in (None, 0)
                 ]
+                # A worker that exited cleanly has put its "done" before: one empty poll after
+                # its exit may still race it, two cannot.
+                silent = {
+                    i
+                    for i, p in enumerate(self._processes)
+                    if i not in self._done and not p.is_alive() and p.exitcode == 0
+                }
+                dead += [f"{self._processes[i].name} (exit code 0, never done)" for i in silent & quiet_exits]
+                quiet_exits = silent
                 if dead:
                     self.stop()
                     raise GeneratorFailed(f"{', '.join(dead)} died")

@@ -21,6 +21,9 @@ from fseflow_tools.load.openloop import OK, REFUSED, OpenLoop, Outcome
 from fseflow_tools.load.profiles import Profile, Send, schedule, slice_of
 
 FLUSH_EVERY_S = 1.0
+# The parent lets the workers go once every one is ready (within generator.READY_WITHIN_S): a
+# worker whose parent is gone gives up rather than wait forever.
+GO_WITHIN_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,9 @@ async def _run(plan: WorkerPlan, outbox: Any, go: Any, start_at: Any, stop: Any)
             outbox.put(("failed", plan.worker, f"ingest at {plan.target} did not answer within 30s"))
             return
         outbox.put(("ready", plan.worker))
-        await asyncio.to_thread(go.wait)
+        if not await asyncio.to_thread(go.wait, GO_WITHIN_S):
+            outbox.put(("failed", plan.worker, f"not told to start within {GO_WITHIN_S:.0f}s of ready"))
+            return
         recorder = WindowRecorder(start_at.value, plan.profile, plan.window_s)
         sender = Sender(LotIngestServiceStub(channel), factory, plan, recorder)
         stopped = False

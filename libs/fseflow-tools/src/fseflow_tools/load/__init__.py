@@ -16,5 +16,6 @@ knee        the highest sustainable step rate, and the first stage to saturate
 chain       the trivial-chain baseline: pass-through hops with the pipeline's shape
 result      result.json (OpenMessaging Benchmark field names) and the CSV time series
 report      PNG plots and the one-page HTML report; compare      two results side by side
+plotting    matplotlib on the Agg canvas, its config dir where a read-only home cannot have it
 live        the terminal view while it runs; run   the whole run against a deployment
 """

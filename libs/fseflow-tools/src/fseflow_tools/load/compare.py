@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from matplotlib.figure import Figure
+from fseflow_tools.load import plotting
 
 COMPARE_PNG = "compare.png"
 
@@ -60,7 +60,7 @@ def _text(value: float | None) -> str:
 
 
 def plot(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str], path: Path) -> Path:
-    figure = Figure(figsize=(10, 7))
+    figure = plotting.figure(10, 7)
     top, bottom = figure.subplots(2, 1, sharex=True)
     for result, label, color in ((a, labels[0], "tab:blue"), (b, labels[1], "tab:orange")):
         width = result["fseflow"]["windowSeconds"]

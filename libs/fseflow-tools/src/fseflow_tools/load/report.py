@@ -1,6 +1,6 @@
 """PNG plots of a result and the one-page HTML report that embeds them.
 
-Plots are drawn on ``matplotlib.figure.Figure`` objects (the Agg canvas, no pyplot and no
+Plots are drawn on ``matplotlib.figure.Figure`` objects (``plotting``: the Agg canvas, no pyplot, no
 display): throughput offered vs consumed per stage, latency percentiles over time, backlog per
 consumer group over time, and CPU per process when it was scraped.
 """
@@ -11,9 +11,13 @@ import base64
 import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
+from fseflow_tools.load import plotting
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 THROUGHPUT_PNG = "throughput.png"
 LATENCY_PNG = "latency.png"
@@ -45,7 +49,7 @@ def _save(figure: Figure, path: Path) -> Path:
 def throughput(result: Mapping[str, Any], path: Path) -> Path:
     own = result["fseflow"]
     xs = _times(result)
-    figure = Figure(figsize=(10, 4.5))
+    figure = plotting.figure(10, 4.5)
     ax = figure.add_subplot()
     _plot(ax, xs, own["offeredRate"], "offered (FSE/s)", color="black", linestyle="--")
     _plot(ax, xs, result["publishRate"], "acknowledged by ingest (FSE/s)", color="tab:blue")
@@ -63,7 +67,7 @@ def throughput(result: Mapping[str, Any], path: Path) -> Path:
 
 def latency(result: Mapping[str, Any], path: Path) -> Path:
     xs = _times(result)
-    figure = Figure(figsize=(10, 4.5))
+    figure = plotting.figure(10, 4.5)
     ax = figure.add_subplot()
     for prefix, label in (("publishLatency", "SubmitLot"), ("endToEndLatency", "receipt -> classified")):
         for suffix, style in (("50pct", ":"), ("99pct", "-"), ("999pct", "--")):
@@ -82,7 +86,7 @@ def latency(result: Mapping[str, Any], path: Path) -> Path:
 def lag(result: Mapping[str, Any], path: Path) -> Path:
     own = result["fseflow"]
     xs = _times(result)
-    figure = Figure(figsize=(10, 4.5))
+    figure = plotting.figure(10, 4.5)
     ax = figure.add_subplot()
     for group, values in own["backlogPerGroup"].items():
         _plot(ax, xs, values, group)
@@ -100,7 +104,7 @@ def cpu(result: Mapping[str, Any], path: Path) -> Path | None:
     if not own["cpuCores"]:
         return None
     xs = _times(result)
-    figure = Figure(figsize=(10, 4.5))
+    figure = plotting.figure(10, 4.5)
     ax = figure.add_subplot()
     for process, values in own["cpuCores"].items():
         _plot(ax, xs, values, process)

@@ -31,6 +31,9 @@ from fseflow.topics import TopicSpec, scratch_topic
 from fseflow_tools.stack_state import DEFAULT_REPLICAS
 
 CLIENT_ID = "fseflow-load-chain"
+# Names the chain's topics and groups start with (the load user's prefixed ACLs, load.access).
+CHAIN_TOPIC_PREFIX = "scratch.load-chain-"
+CHAIN_GROUP_PREFIX = "fseflow-load.chain-"
 WARM_UP = 1_000
 FSE_RECEIVED_BYTES = 190  # an FseReceived of the load lots, with its lot context: mean of 127..350 B
 
@@ -44,11 +47,12 @@ class ChainPlan:
     pass_through_processes: int = DEFAULT_REPLICAS["national-check"]
 
     def topics(self) -> list[TopicSpec]:
-        return [scratch_topic(f"load-chain-{self.tag}-{hop}", CLIENT_ID) for hop in range(self.hops)]
+        purpose = CHAIN_TOPIC_PREFIX.removeprefix("scratch.")
+        return [scratch_topic(f"{purpose}{self.tag}-{hop}", CLIENT_ID) for hop in range(self.hops)]
 
     def group(self, hop: int) -> str:
         """The group consuming topic ``hop`` (the last one is the sink's)."""
-        return f"fseflow-load.chain-{self.tag}-{hop}"
+        return f"{CHAIN_GROUP_PREFIX}{self.tag}-{hop}"
 
 
 def efficiency(pipeline_fse_per_s: float | None, chain_msgs_per_s: float | None) -> float | None:

@@ -26,6 +26,7 @@ from fseflow.db import create_pool
 from fseflow.kafka.factory import KafkaFactory
 from fseflow_tools.endpoints import Endpoints
 from fseflow_tools.load import windows as w
+from fseflow_tools.load.access import CLIENT_ID
 from fseflow_tools.load.chain import ChainPlan, efficiency, run_chain
 from fseflow_tools.load.days import DayCloser, KafkaDayClose, lots_by_day
 from fseflow_tools.load.generator import Generator
@@ -129,7 +130,7 @@ class LoadRun:
         await self._load_world(world.document)
         factory = LotFactory(world, self.world, self.tag, config.shape)
         expected = lots_by_day(config.profile, list(schedule(config.profile, factory.size_of)))
-        kafka = KafkaFactory(self.endpoints.kafka, client_id="fseflow-load")
+        kafka = KafkaFactory(self.endpoints.kafka, client_id=CLIENT_ID)
         closer_hook = KafkaDayClose(kafka, self.world)
         closer = DayCloser(config.profile, config.shape.start, expected, closer_hook)
         watcher = PipelineWatcher(kafka, self.world, self.endpoints.read_from, self._record)

@@ -48,8 +48,15 @@ def test_a_minute_of_load_is_classified_and_reported(running: RunningStack, tmp_
     closes = result["fseflow"]["dayCloses"]
     assert len(closes) >= 2
     assert all(figures["pole_closed_s"] is not None for figures in closes.values()), closes
-    # Consumer groups and CPU were sampled; the trivial chain ran.
-    assert any(result["fseflow"]["backlogPerGroup"].get("national-check", []))
+    # Consumer groups were sampled from the broker's committed offsets (Consumer.committed works
+    # on this broker: no group fell back to /metrics), national-check consumed, and once every
+    # FSE was classified and the days closed its backlog was read as nothing left.
+    assert result["fseflow"]["lagFromMetrics"] == {}, result["fseflow"]["lagFromMetrics"]
+    backlog = [b for b in result["fseflow"]["backlogPerGroup"]["national-check"] if b is not None]
+    assert len(backlog) >= SECONDS / 10 - 1, result["fseflow"]["sampleErrors"]
+    assert backlog[-1] == 0, backlog
+    assert sum(r or 0 for r in result["fseflow"]["consumeRatePerGroup"]["national-check"]) > 0
+    # CPU was scraped; the trivial chain ran.
     assert result["fseflow"]["cpuCores"].get("national-check")
     assert result["fseflow"]["chain"]["msgs_per_s"] > 0
     assert result["fseflow"]["efficiency"] is not None

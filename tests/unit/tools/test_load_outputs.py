@@ -1,0 +1,140 @@
+"""result.json, the CSV time series, the PNG plots and the HTML page, written from synthetic
+windows; and `fseflow load compare`."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from fseflow_tools.cli.load import write_outputs
+from fseflow_tools.cli.main import app
+from fseflow_tools.load import compare, report
+from fseflow_tools.load import windows as w
+from fseflow_tools.load.result import build, read_json
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _windows(rate: float, count: int = 6) -> list[w.Window]:
+    windows = []
+    for i in range(count):
+        window = w.Window(i)
+        window.counts = Counter(
+            {w.OFFERED_FSE: int(rate * 10), w.ACKED_FSE: int(rate * 10), w.CLASSIFIED: int(rate * 9)}
+        )
+        if i == 3:
+            window.counts["error:UNAVAILABLE"] = 2
+        for name, ms in ((w.PUBLISH, 20 + i), (w.END_TO_END, 300 + 10 * i), (w.PUBLISH_DELAY, 0.5)):
+            for _ in range(50):
+                w.record(window.histogram(name), ms * 1000)
+        window.sampled_at = i * 10 + 9.0
+        window.committed = {"national-check": int(rate * 10 * (i + 1)), "pointage": int(rate * 9 * (i + 1))}
+        window.backlog = {"national-check": 100 * i, "pointage": 50}
+        window.cpu_seconds = {"ingest": 2.0 * i, "national-check": 5.0 * i}
+        window.rss_bytes = {"ingest": 90_000_000}
+        windows.append(window)
+    return windows
+
+
+def _result(rate: float, knee: float | None = None) -> dict[str, Any]:
+    extra = {"knee": {"rate": knee, "saturatedStage": "national-check"}} if knee else {}
+    return build(
+        _windows(rate),
+        workload={"profile": "constant", "description": f"constant {rate} FSE/s"},
+        driver={"name": "fseflow-grpc-ingest/confluent", "target": "127.0.0.1:50051", "partitions": 8},
+        extra={**extra, "dayCloses": {"2026-03-02": {"classified_s": 1.5, "pole_closed_s": 4.2}}},
+    )
+
+
+def test_result_json_uses_the_openmessaging_names_one_value_per_window() -> None:
+    result = _result(1000.0)
+    for field in (
+        "publishRate",
+        "publishErrorRate",
+        "consumeRate",
+        "backlog",
+        "publishLatency99pct",
+        "publishDelayLatency99pct",
+        "endToEndLatency999pct",
+        "publishLatencyMax",
+    ):
+        assert len(result[field]) == 6, field
+    assert result["publishRate"][0] == 1000.0
+    assert result["consumeRate"][0] == 900.0
+    assert result["publishErrorRate"][3] == 0.2
+    assert result["backlog"][2] == 250
+    assert result["aggregatedPublishLatency50pct"] == pytest.approx(22.0, rel=0.05)
+    assert result["aggregatedEndToEndLatencyMax"] == pytest.approx(350.0, rel=0.01)
+    assert result["aggregatedPublishDelayLatency99pct"] == pytest.approx(500, rel=0.01)  # µs
+    assert result["fseflow"]["consumeRatePerGroup"]["national-check"][1:] == [1000.0] * 5
+    assert result["fseflow"]["cpuCores"]["national-check"][1:] == [0.5] * 5
+    assert result["fseflow"]["errors"][3] == {"UNAVAILABLE": 2}
+    assert result["fseflow"]["totals"]["offered_fse"] == 60_000
+
+
+def test_the_report_files_hold_the_windows(tmp_path: Path) -> None:
+    result = _result(1000.0)
+    written = write_outputs(result, tmp_path / "r")
+    names = {p.name for p in written}
+    assert names == {
+        "result.json",
+        "timeseries.csv",
+        "throughput.png",
+        "latency.png",
+        "lag.png",
+        "cpu.png",
+        "report.html",
+    }
+    assert json.loads((tmp_path / "r" / "result.json").read_text())["publishRate"] == result["publishRate"]
+    with (tmp_path / "r" / "timeseries.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 6
+    assert rows[2]["backlog.national-check"] == "200"
+    assert rows[3]["errors.UNAVAILABLE"] == "2"
+    assert float(rows[4]["publish_rate"]) == 1000.0
+    for png in ("throughput.png", "latency.png", "lag.png", "cpu.png"):
+        assert (tmp_path / "r" / png).read_bytes()[:8] == PNG_MAGIC
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert page.count("data:image/png;base64,iVBORw0KGgo") == 4  # every plot inlined
+    assert "receipt -&gt; classified" in page
+
+
+def test_summary_lines_name_the_figures() -> None:
+    lines = dict(report.summary_lines(_result(1000.0, knee=8000.0)))
+    assert lines["FSE offered / acknowledged"] == "60,000 / 60,000"
+    assert lines["failed calls"] == "error:UNAVAILABLE 2"
+    assert lines["knee"].startswith("rate 8000.0")
+    assert lines["day 2026-03-02 closed -> pôle done"] == "classified_s 1.5, pole_closed_s 4.2"
+
+
+def test_compare_puts_two_results_side_by_side(tmp_path: Path) -> None:
+    a, b = _result(1000.0, knee=8000.0), _result(1500.0, knee=10000.0)
+    rows = {name: (va, vb, change) for name, va, vb, change in compare.table(a, b)}
+    assert rows["mean offered FSE/s"] == ("1,000.0", "1,500.0", "+50.0%")
+    assert rows["knee (FSE/s)"] == ("8,000.0", "10,000.0", "+25.0%")
+    assert "trivial chain (msg/s)" not in rows
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "result.json").write_text(json.dumps(a))
+    (tmp_path / "b.json").write_text(json.dumps(b))
+    outcome = CliRunner().invoke(
+        app, ["load", "compare", str(tmp_path / "a"), str(tmp_path / "b.json"), "--out", str(tmp_path)]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert "+25.0%" in outcome.output
+    assert (tmp_path / "compare.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_compare_refuses_what_is_not_a_result(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text('{"a": 1}')
+    with pytest.raises(ValueError, match="not a result of `fseflow load`"):
+        read_json(tmp_path / "x.json")
+    outcome = CliRunner().invoke(
+        app, ["load", "compare", str(tmp_path / "x.json"), str(tmp_path / "none.json")]
+    )
+    assert outcome.exit_code == 2

@@ -3,6 +3,7 @@ the watermarks; a process's CPU and memory from its /metrics page."""
 
 from __future__ import annotations
 
+import pickle
 import re
 from pathlib import Path
 
@@ -129,5 +130,8 @@ def test_the_trivial_chain_has_the_pipelines_shape_and_its_ratio() -> None:
         t.name.startswith("scratch.load-chain-abc123-") for t in topics
     )
     assert plan.group(0) != plan.group(1)
+    # Each pass-through process is spawned with the plan and rebuilds the same topics from it.
+    rebuilt = pickle.loads(pickle.dumps(plan)).topics()
+    assert [t.name for t in rebuilt] == [t.name for t in topics]
     assert efficiency(8000.0, 40000.0) == 0.2
     assert efficiency(None, 40000.0) is None

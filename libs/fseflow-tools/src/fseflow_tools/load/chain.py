@@ -21,7 +21,7 @@ import contextlib
 import multiprocessing
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fseflow.kafka.base import OutRecord, next_offsets
@@ -47,8 +47,13 @@ class ChainPlan:
     pass_through_processes: int = DEFAULT_REPLICAS["national-check"]
 
     def topics(self) -> list[TopicSpec]:
+        """The same names at every call (the run's tag makes them unique): each spawned
+        pass-through process rebuilds them from the plan."""
         purpose = CHAIN_TOPIC_PREFIX.removeprefix("scratch.")
-        return [scratch_topic(f"{purpose}{self.tag}-{hop}", CLIENT_ID) for hop in range(self.hops)]
+        return [
+            replace(scratch_topic(purpose, CLIENT_ID), name=f"{CHAIN_TOPIC_PREFIX}{self.tag}-{hop}")
+            for hop in range(self.hops)
+        ]
 
     def group(self, hop: int) -> str:
         """The group consuming topic ``hop`` (the last one is the sink's)."""
@@ -62,9 +67,11 @@ def efficiency(pipeline_fse_per_s: float | None, chain_msgs_per_s: float | None)
     return round(pipeline_fse_per_s / chain_msgs_per_s, 4)
 
 
-def _pass_through(
-    settings: KafkaSettings, source: TopicSpec, target: TopicSpec, group: str, stop: Any
-) -> None:
+def _pass_through(settings: KafkaSettings, plan: ChainPlan, hop: int, stop: Any) -> None:
+    # A spawned process gets the plan and rebuilds the topics: a TopicSpec does not pickle.
+    specs = plan.topics()
+    source, target, group = specs[hop], specs[hop + 1], plan.group(hop)
+
     async def main() -> None:
         kafka = KafkaFactory(settings, CLIENT_ID)
         consumer = kafka.consumer([source], group_id=group)
@@ -97,7 +104,7 @@ async def run_chain(settings: KafkaSettings, plan: ChainPlan, *, within_s: float
     processes = [
         context.Process(
             target=_pass_through,
-            args=(settings, specs[hop], specs[hop + 1], plan.group(hop), stop),
+            args=(settings, plan, hop, stop),
             name=f"fseflow-load-chain-{hop}-{n}",
             daemon=True,
         )

@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from fseflow_tools.stack import Stack, StackState
+from fseflow_tools.stack import Stack, StackState, rebalancing
 from fseflow_tools.stack_ports import listening_addresses
 from tests.conftest import comparable
 
@@ -200,6 +200,23 @@ def test_restart_a_service_restarts_each_instance_on_its_ports(own: Own) -> None
     unknown = own.fseflow("restart", "pointge")
     assert unknown.returncode == 2
     assert "unknown service or instance 'pointge'" in unknown.stderr and "pointage-2" in unknown.stderr
+
+
+def test_restart_instance_restarts_only_the_process_of_that_name(own: Own) -> None:
+    """What the chaos suite does after a kill -9 of national-check: national-check-2, still a
+    member of the groups, is left alone (stopping it mid-rebalance can wedge them on Tansu: D49)."""
+    before = own.pids()
+    done = own.fseflow("restart", "national-check", "--instance")
+    assert done.returncode == 0, done.stderr
+    after = own.pids()
+    assert after["national-check"] != before["national-check"]
+    assert {n: p for n, p in after.items() if n != "national-check"} == {
+        n: p for n, p in before.items() if n != "national-check"
+    }
+    # Both members end up in a settled group (wait_settled raises after 60 s otherwise).
+    own.stack.wait_settled(own.state, "national-check", 60)
+    ports = [p.metrics_port for n, p in own.state.services.items() if n.startswith("national-check")]
+    assert len(ports) == 2 and not any(rebalancing(port) for port in ports)
 
 
 def test_a_world_never_seen_is_refused_by_name(own: Own) -> None:

@@ -225,7 +225,7 @@ class Chaos:
                 self.stack.stop_service(self.state, instance, signal.SIGKILL, wait=5)
                 began = time.monotonic()
                 try:
-                    await asyncio.to_thread(self.stack.restart, instance)
+                    await asyncio.to_thread(self.stack.restart, instance, instance_only=True)
                     self.say(f"round {number}: {instance} ready again after {time.monotonic() - began:.1f}s")
                 except STACK_FAILURES as exc:
                     result.failures.append(f"{instance} did not come back: {exc}")

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from prometheus_client.parser import text_string_to_metric_families
 
 from fseflow import world
 from fseflow.vocabulary import refdata
@@ -647,28 +648,50 @@ class Stack:
         return found
 
     def restart(
-        self, name: str, *, grace: float = 30.0, timeout: float = 90.0
+        self, name: str, *, grace: float = 30.0, timeout: float = 90.0, instance_only: bool = False
     ) -> tuple[StackState, list[str]]:
         """Stop ``name`` (SIGTERM, SIGKILL after ``grace`` seconds), start it again on the same
         ports and environment, and wait until it answers /readyz; every instance of a service,
-        one after the other."""
+        one after the other (``instance_only``: just the process of that name, e.g. the
+        national-check that died, not national-check-2)."""
         state = self.load()
         if state is None:
             raise StackError(f"no stack in {self.home}: `fseflow up` starts one")
-        names = self.instances_of(state, name)
+        names = [name] if instance_only and name in state.services else self.instances_of(state, name)
         if not self.liveness(state).infrastructure:
             raise StackError(
                 f"the broker or the database of the stack in {self.home} is not running: "
                 "`fseflow up` says what it can start again"
             )
-        # One after the other, each ready before the next stops: the service keeps serving, and
-        # no member leaves its group in the middle of a rebalance, which can wedge the group on
-        # Tansu 0.6 (docs/decisions.md D33).
+        # One after the other, each ready and its groups settled before the next stops: the
+        # service keeps serving, and no member leaves its group in the middle of a rebalance,
+        # which can wedge the group on Tansu 0.6 (docs/decisions.md D33, D49, D84).
         for instance in names:
+            self.wait_settled(state, state.services[instance].service or service_of(instance), timeout)
             self.stop_service(state, instance, signal.SIGTERM, wait=grace)
             self.start_service(state, instance)
             self.wait_ready(state, [instance], timeout)
         return state, names
+
+    def wait_settled(self, state: StackState, service: str, timeout: float) -> None:
+        """Until no running instance of ``service`` has a consumer group rebalancing."""
+        deadline = time.monotonic() + timeout
+        while True:
+            busy = [
+                name
+                for name, process in state.services.items()
+                if (process.service or service_of(name)) == service
+                and _service_runs(process)
+                and rebalancing(process.metrics_port)
+            ]
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"{', '.join(busy)}: consumer group still rebalancing after {timeout:.0f}s; not "
+                    "stopping another member now (on Tansu that can wedge the group: D49)"
+                )
+            time.sleep(0.2)
 
     # -- stop ---------------------------------------------------------------------------------
     def stop_service(self, state: StackState, name: str, sig: int = signal.SIGTERM, wait: float = 30) -> None:
@@ -900,6 +923,20 @@ def _reap(pid: int, wait: float) -> None:
             os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(pid, 0)
+
+
+def rebalancing(metrics_port: int) -> bool:
+    """The process on ``metrics_port`` reports a consumer group rebalancing (an unreachable one
+    does not: it is not a member of anything)."""
+    try:
+        with urllib.request.urlopen(f"http://{LOOPBACK}:{metrics_port}/metrics", timeout=2) as response:
+            page = response.read().decode()
+    except OSError:
+        return False
+    return any(
+        family.name == "fseflow_consumer_rebalancing" and any(sample.value for sample in family.samples)
+        for family in text_string_to_metric_families(page)
+    )
 
 
 def readiness(metrics_port: int) -> bool | str:

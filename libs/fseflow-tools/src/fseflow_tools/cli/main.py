@@ -349,6 +349,12 @@ def restart(
     ],
     grace: Annotated[float, typer.Option(help="Seconds to finish work in flight before SIGKILL")] = 30.0,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for /readyz")] = 90.0,
+    instance: Annotated[
+        bool,
+        typer.Option(
+            "--instance", help="Only the process of that name (national-check, not national-check-2)"
+        ),
+    ] = False,
 ) -> None:
     """Restart one process, or every process of a service: SIGTERM (graceful, bounded), start again
     on the same ports and environment, wait until ready. `kafka` restarts every Apache Kafka node
@@ -361,7 +367,7 @@ def restart(
     before = {n: p.pid for n, p in state.services.items()} if state else {}
     started = time.perf_counter()
     try:
-        state, names = embedded.restart(name, grace=grace, timeout=timeout)
+        state, names = embedded.restart(name, grace=grace, timeout=timeout, instance_only=instance)
     except stack.UnknownProcess as exc:
         _fail(str(exc), 2)
     except stack.FAILURES as exc:

@@ -45,7 +45,13 @@ def chaos(
         raise typer.Exit(1) from None
     document = scenario(fse=fse, business_days=days, seed=seed)
     runner = Chaos(embedded, outcome.state, document, seed=seed, kills_per_round=kills, say=err.print)
-    report = asyncio.run(_run(runner, rounds, fresh_stack))
+    try:
+        report = asyncio.run(_run(runner, rounds, fresh_stack))
+    finally:
+        if fresh_stack:
+            # Every round's stack was its own, holding only chaos data: none is left running.
+            embedded.down(embedded.load() or runner.state, wipe=True)
+            err.print("the chaos stack is stopped and its data deleted")
     _print(report)
     if out_path is not None:
         out_path.write_text(json.dumps([_as_json(r) for r in report], indent=2) + "\n")

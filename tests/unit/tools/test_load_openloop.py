@@ -156,8 +156,9 @@ async def test_the_generators_ceiling_against_a_null_endpoint() -> None:
 
 
 async def test_workers_still_sending_past_their_time_stop_the_run_naming_them() -> None:
-    """A worker whose answers never come (a stalled endpoint, a long drain) is given up on at
-    ``collect``'s deadline instead of being waited for without end."""
+    """A worker far behind its schedule is told to stop sending at ``collect``'s deadline; one
+    whose answers still never come (a stalled endpoint, a long drain) is given up on after the
+    grace instead of being waited for without end."""
     server, servicer, port = await null_server.serve()
     servicer.gate.clear()
     plan = WorkerPlan(
@@ -174,7 +175,8 @@ async def test_workers_still_sending_past_their_time_stop_the_run_naming_them() 
     try:
         await generator.start()
         with pytest.raises(GeneratorFailed, match=r"fseflow-load-0 still running past the schedule"):
-            await generator.collect(within_s=3.0)
+            await generator.collect(within_s=3.0, grace_s=2.0)
+        assert generator.cut_short
     finally:
         await generator.close(within_s=1.0)
         servicer.gate.set()

@@ -77,6 +77,13 @@ class OpenLoop:
                 behind += 1
                 if behind % 64 == 0:
                     await asyncio.sleep(0)  # late: send at once, but let the answers be read
+            # At most max_in_flight calls out: a later send waits here (late, measured from its
+            # intended instant) rather than as one more task — an overload (the national day at
+            # 200x) once held millions of waiting tasks and GBs per worker.
+            await slots.acquire()
+            if self.stopped():
+                slots.release()
+                break
             self.recorder.offered(send, intended)
             task = asyncio.create_task(self._one(send, intended, slots))
             pending[task] = (send, intended)
@@ -92,7 +99,9 @@ class OpenLoop:
                 self.recorder.answered(Outcome(send, intended, now, now, UNANSWERED))
 
     async def _one(self, send: Send, intended: float, slots: asyncio.Semaphore) -> None:
-        async with slots:
+        try:
             started = self.clock()
             status = await self.submit(send)
             self.recorder.answered(Outcome(send, intended, started, self.clock(), status))
+        finally:
+            slots.release()

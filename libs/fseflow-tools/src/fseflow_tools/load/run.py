@@ -99,6 +99,7 @@ class LoadRun:
         self.note = ""
         self.sample_errors: list[str] = []
         self.lag_from_metrics: dict[str, str] = {}  # group -> why the broker gave no offsets
+        self.cut_short = False  # the generator fell so far behind that its schedule was stopped
 
     # -- windows ----------------------------------------------------------------------------------
     def _window(self, instant: float) -> w.Window:
@@ -165,6 +166,7 @@ class LoadRun:
             if config.find_knee:
                 background.append(asyncio.create_task(self._judge_steps(generator, sending_done)))
             await generator.collect()
+            self.cut_short = generator.cut_short
             sending_done.set()
             # Every lot sent has its outcome now (UNANSWERED included): the days still open
             # close on what was sent (a knee search stops before the schedule's end).
@@ -319,6 +321,7 @@ class LoadRun:
             "sampleErrors": self.sample_errors[:20],
             # Groups whose backlog and consumption come from the stages' /metrics: why.
             "lagFromMetrics": self.lag_from_metrics,
+            "scheduleCutShort": self.cut_short,
             "ceiling": self.ceiling,
             "chain": chain,
         }

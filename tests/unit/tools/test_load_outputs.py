@@ -30,7 +30,13 @@ def _windows(rate: float, count: int = 6) -> list[w.Window]:
         )
         if i == 3:
             window.counts["error:UNAVAILABLE"] = 2
-        for name, ms in ((w.PUBLISH, 20 + i), (w.END_TO_END, 300 + 10 * i), (w.PUBLISH_DELAY, 0.5)):
+        latencies = (
+            (w.PUBLISH, 20 + i),
+            (w.END_TO_END, 300 + 10 * i),
+            (w.READ_DELAY, 5 + i),
+            (w.PUBLISH_DELAY, 0.5),
+        )
+        for name, ms in latencies:
             for _ in range(50):
                 w.record(window.histogram(name), ms * 1000)
         window.sampled_at = i * 10 + 9.0
@@ -62,6 +68,7 @@ def test_result_json_uses_the_openmessaging_names_one_value_per_window() -> None
         "publishLatency99pct",
         "publishDelayLatency99pct",
         "endToEndLatency999pct",
+        "readDelayLatency99pct",
         "publishLatencyMax",
     ):
         assert len(result[field]) == 6, field
@@ -71,6 +78,7 @@ def test_result_json_uses_the_openmessaging_names_one_value_per_window() -> None
     assert result["backlog"][2] == 250
     assert result["aggregatedPublishLatency50pct"] == pytest.approx(22.0, rel=0.05)
     assert result["aggregatedEndToEndLatencyMax"] == pytest.approx(350.0, rel=0.01)
+    assert result["aggregatedReadDelayLatencyMax"] == pytest.approx(10.0, rel=0.01)
     assert result["aggregatedPublishDelayLatency99pct"] == pytest.approx(500, rel=0.01)  # µs
     assert result["fseflow"]["consumeRatePerGroup"]["national-check"][1:] == [1000.0] * 5
     assert result["fseflow"]["cpuCores"]["national-check"][1:] == [0.5] * 5
@@ -110,6 +118,7 @@ def test_summary_lines_name_the_figures() -> None:
     assert lines["FSE offered / acknowledged"] == "60,000 / 60,000"
     assert lines["failed calls"] == "error:UNAVAILABLE 2"
     assert lines["knee"].startswith("rate 8000.0")
+    assert lines["  of which verdict produced -> read p50 / p99"].endswith(" ms")
     assert lines["day 2026-03-02 closed -> pôle done"] == "classified_s 1.5, pole_closed_s 4.2"
 
 

@@ -69,7 +69,12 @@ def latency(result: Mapping[str, Any], path: Path) -> Path:
     xs = _times(result)
     figure = plotting.figure(10, 4.5)
     ax = figure.add_subplot()
-    for prefix, label in (("publishLatency", "SubmitLot"), ("endToEndLatency", "receipt -> classified")):
+    series = (
+        ("publishLatency", "SubmitLot"),
+        ("endToEndLatency", "receipt -> classified"),
+        ("readDelayLatency", "of which verdict produced -> read"),
+    )
+    for prefix, label in series:
         for suffix, style in (("50pct", ":"), ("99pct", "-"), ("999pct", "--")):
             _plot(
                 ax, xs, result[f"{prefix}{suffix}"], f"{label} {suffix.replace('pct', '')}", linestyle=style
@@ -153,6 +158,10 @@ def summary_lines(result: Mapping[str, Any]) -> list[tuple[str, str]]:
         (
             "receipt -> classified p50 / p99 / p99.9 / max",
             " / ".join(ms(f"aggregatedEndToEndLatency{s}") for s in ("50pct", "99pct", "999pct", "Max")),
+        ),
+        (
+            "  of which verdict produced -> read p50 / p99",
+            " / ".join(ms(f"aggregatedReadDelayLatency{s}") for s in ("50pct", "99pct")),
         ),
         (
             "publish delay p99 (generator behind)",

@@ -5,7 +5,8 @@ mean there, one value per 10-second window in the lists: ``publishRate`` (FSE ac
 SubmitLot per second), ``publishErrorRate`` (failed SubmitLot calls per second),
 ``consumeRate`` (FSE classified per second), ``backlog`` (records behind, every group),
 ``publishLatency*`` (SubmitLot, ms, from the intended instant), ``publishDelayLatency*`` (intended
-instant -> call started, µs), ``endToEndLatency*`` (receipt -> classified, ms) and the
+instant -> call started, µs), ``endToEndLatency*`` (receipt -> classified, ms), of which
+``readDelayLatency*`` (the verdict produced -> read by this tool, ms), and the
 ``aggregated*`` figures of the whole run. What OpenMessaging has no name for is under
 ``fseflow``: offered rate, consumption and backlog per consumer group, errors by gRPC status,
 CPU and memory per process, day closes, the knee, the trivial chain and the generator's ceiling.

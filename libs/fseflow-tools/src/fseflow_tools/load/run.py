@@ -106,13 +106,15 @@ class LoadRun:
         index = w.window_of(instant - self.start_at, self.config.window_s)
         return self.windows.setdefault(index, w.Window(index))
 
-    def _record(self, instant: float, key: str, latency_s: float | None) -> None:
+    def _record(self, instant: float, key: str, latency_s: float | None, read_delay_s: float | None) -> None:
         if not self.start_at:
             return  # verdicts of what was there before the run started
         window = self._window(instant)
         window.counts[key] += 1
         if latency_s is not None:
             w.record(window.histogram(w.END_TO_END), latency_s * 1e6)
+        if read_delay_s is not None:
+            w.record(window.histogram(w.READ_DELAY), read_delay_s * 1e6)
 
     def _rows(self) -> list[dict[str, Any]]:
         return w.rows([self.windows[i] for i in sorted(self.windows)], self.config.window_s)

@@ -2,7 +2,9 @@
 
 - ``cti.fse-classified``: each FSE of the world counted once (at-least-once delivery) into the
   window it arrived in, with receipt (ingest's clock, ``received_at_ms``) -> classified (this
-  reader's clock) in the window's end-to-end histogram: same host, or clocks kept in step.
+  reader's clock) in the window's end-to-end histogram: same host, or clocks kept in step. Of
+  that, the part after national-check produced the verdict (the record's CreateTime -> read)
+  goes in the read-delay histogram, so a slow reader or broker is told from a slow pipeline.
 - DayMarks on ``cti.fse-classified`` and ``pointage.settlements``: the wall instant each business
   day was complete at the national check and at the pôle (its day close done), so a day's close
   takes "sent DayClosed -> pôle closed" of wall time.
@@ -33,10 +35,10 @@ class PipelineWatcher:
         kafka: KafkaFactory,
         world: str,
         read_from: str,
-        record: Callable[[float, str, float | None], None],
+        record: Callable[[float, str, float | None, float | None], None],
     ) -> None:
-        """``record(instant, key, latency_s)`` puts one event in the run's windows: the key
-        ``classified`` with its end-to-end latency."""
+        """``record(instant, key, latency_s, read_delay_s)`` puts one event in the run's windows:
+        the key ``classified`` with its end-to-end latency and the read delay within it."""
         self.world = world
         self._world_bytes = world.encode()
         self._classified_topic = kafka.names(FSE_CLASSIFIED)
@@ -82,15 +84,16 @@ class PipelineWatcher:
                 if record.header(H_TYPE) == DAY_MARK_TYPE:
                     self._mark(record, now)
                 elif record.topic == self._classified_topic:
-                    self._classified(record.value, now, now_wall)
+                    self._classified(record.value, record.timestamp_ms, now, now_wall)
 
-    def _classified(self, value: bytes, now: float, now_wall: float) -> None:
+    def _classified(self, value: bytes, produced_ms: int, now: float, now_wall: float) -> None:
         message = FseClassified.FromString(value)
         if message.world != self.world or message.fse_id in self.seen:
             return
         self.seen.add(message.fse_id)
         latency = max(0.0, now_wall - message.received_at_ms / 1000) if message.received_at_ms else None
-        self._record(now, w.CLASSIFIED, latency)
+        read_delay = max(0.0, now_wall - produced_ms / 1000) if produced_ms > 0 else None
+        self._record(now, w.CLASSIFIED, latency, read_delay)
 
     def _mark(self, record: Any, now: float) -> None:
         mark = DayMark.FromString(record.value)

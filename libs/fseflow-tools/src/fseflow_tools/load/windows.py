@@ -33,6 +33,9 @@ PUBLISH = "publish"  # SubmitLot: intended instant -> answer
 PUBLISH_DELAY = "publish_delay"  # SubmitLot: intended instant -> the call actually started
 DOCUMENT = "document"  # SubmitDocument: intended instant (its lot's answer) -> answer
 END_TO_END = "end_to_end"  # receipt (ingest's clock) -> classified (the watcher's clock)
+# Of END_TO_END, the part after national-check produced the verdict (the record's CreateTime):
+# the producer's linger and acknowledgement, the broker, and this tool's own reading.
+READ_DELAY = "read_delay"
 
 # Counter keys.
 OFFERED_LOTS, OFFERED_FSE = "offered_lots", "offered_fse"
@@ -47,6 +50,7 @@ ERROR_PREFIX = "error:"  # + gRPC status name, lots; "error:document:" + name, d
 LATENCY_SERIES_MS = (
     ("publishLatency", PUBLISH),
     ("endToEndLatency", END_TO_END),
+    ("readDelayLatency", READ_DELAY),
     ("documentLatency", DOCUMENT),
 )
 

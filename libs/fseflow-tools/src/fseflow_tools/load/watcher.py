@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,14 +21,16 @@ from fseflow.business_clock import DayMarkTracker
 from fseflow.codec import H_TYPE
 from fseflow.contracts.clock.v1.clock_pb2 import DayMark
 from fseflow.contracts.cti.v1.classification_pb2 import FseClassified
+from fseflow.kafka.base import InRecord
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.topics import FSE_CLASSIFIED, SETTLEMENTS
 from fseflow_tools.load import windows as w
+from fseflow_tools.topic_reader import TopicReader
 
 DAY_MARK_TYPE = DayMark.DESCRIPTOR.full_name.encode()
 
 
-class PipelineWatcher:
+class PipelineWatcher(TopicReader):
     def __init__(
         self,
         kafka: KafkaFactory,
@@ -43,48 +44,27 @@ class PipelineWatcher:
         self._world_bytes = world.encode()
         self._classified_topic = kafka.names(FSE_CLASSIFIED)
         self._settlements_topic = kafka.names(SETTLEMENTS)
-        self._consumer = kafka.consumer(
-            [FSE_CLASSIFIED, SETTLEMENTS], group_id=None, assign_all_from=read_from
-        )
+        consumer = kafka.consumer([FSE_CLASSIFIED, SETTLEMENTS], group_id=None, assign_all_from=read_from)
+        super().__init__(consumer, name=f"load-watcher-{world}", max_records=10_000)
         self._record = record
-        self._partitions: dict[str, set[int]] = {
-            self._classified_topic: set(),
-            self._settlements_topic: set(),
-        }
+        self._partitions.update({self._classified_topic: set(), self._settlements_topic: set()})
         self.seen: set[str] = set()
         self.marks = DayMarkTracker()
         # day (YYYY-MM-DD) -> monotonic instant it was complete, per topic
         self.classified_closed: dict[str, float] = {}
         self.pole_closed: dict[str, float] = {}
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        await self._consumer.start()
-        for tp in self._consumer.assignment():
-            self._partitions.setdefault(tp.topic, set()).add(tp.partition)
-        self._task = asyncio.create_task(self._run(), name=f"load-watcher-{self.world}")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._consumer.stop()
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            records = await self._consumer.poll_batch(10_000, 0.05)
-            now_wall = time.time()
-            now = time.monotonic()
-            for record in records:
-                # Cheap pre-filter: the world is the first field of both message types.
-                if self._world_bytes not in record.value[:80]:
-                    continue
-                if record.header(H_TYPE) == DAY_MARK_TYPE:
-                    self._mark(record, now)
-                elif record.topic == self._classified_topic:
-                    self._classified(record.value, record.timestamp_ms, now, now_wall)
+    async def _take(self, records: list[InRecord]) -> None:
+        now_wall = time.time()
+        now = time.monotonic()
+        for record in records:
+            # Cheap pre-filter: the world is the first field of both message types.
+            if self._world_bytes not in record.value[:80]:
+                continue
+            if record.header(H_TYPE) == DAY_MARK_TYPE:
+                self._mark(record, now)
+            elif record.topic == self._classified_topic:
+                self._classified(record.value, record.timestamp_ms, now, now_wall)
 
     def _classified(self, value: bytes, produced_ms: int, now: float, now_wall: float) -> None:
         message = FseClassified.FromString(value)

@@ -8,7 +8,6 @@ has gone through a topic completely.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +17,10 @@ from google.protobuf.message import Message
 from fseflow.business_clock import DayMarkTracker
 from fseflow.codec import DecodeError, decode
 from fseflow.contracts.clock.v1.clock_pb2 import DayMark
+from fseflow.kafka.base import InRecord
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.topics import TopicSpec
+from fseflow_tools.topic_reader import TopicReader
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class Observed:
     event_ids: set[str] = field(default_factory=set)
 
 
-class Collector:
+class Collector(TopicReader):
     def __init__(
         self,
         kafka: KafkaFactory,
@@ -41,59 +42,41 @@ class Collector:
         world: str,
         start_from: str = "beginning",
     ) -> None:
+        consumer = kafka.consumer(list(specs), group_id=None, assign_all_from=start_from)
+        super().__init__(consumer, name=f"collector-{world}", max_records=5000)
         self.world = world
         self._names = kafka.names
         self._specs = {kafka.names(spec): spec for spec in specs}
-        self._consumer = kafka.consumer(list(specs), group_id=None, assign_all_from=start_from)
-        self._partitions: dict[str, set[int]] = {name: set() for name in self._specs}
+        self._partitions.update({name: set() for name in self._specs})
         self.observed: dict[str, Observed] = {name: Observed() for name in self._specs}
         self.marks = DayMarkTracker()
         self._changed = asyncio.Condition()
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
         self.undecodable = 0
         self.records_read = 0  # records fetched, this world's or not
 
     def topic(self, spec: TopicSpec) -> Observed:
         return self.observed[self._names(spec)]
 
-    async def start(self) -> None:
-        await self._consumer.start()
-        for tp in self._consumer.assignment():
-            self._partitions[tp.topic].add(tp.partition)
-        self._task = asyncio.create_task(self._run(), name=f"collector-{self.world}")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._consumer.stop()
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            records = await self._consumer.poll_batch(5000, 0.05)
-            if not records:
+    async def _take(self, records: list[InRecord]) -> None:
+        self.records_read += len(records)
+        for record in records:
+            try:
+                envelope = decode(record, self._specs[record.topic])
+            except DecodeError:
+                self.undecodable += 1
                 continue
-            self.records_read += len(records)
-            for record in records:
-                try:
-                    envelope = decode(record, self._specs[record.topic])
-                except DecodeError:
-                    self.undecodable += 1
-                    continue
-                message = envelope.message
-                if world_of(message) != self.world:
-                    continue
-                if isinstance(message, DayMark):
-                    self.marks.observe(record.topic, record.partition, message)
-                    continue
-                observed = self.observed[record.topic]
-                if envelope.event_id not in observed.event_ids:
-                    observed.event_ids.add(envelope.event_id)
-                    observed.messages.append(message)
-            async with self._changed:
-                self._changed.notify_all()
+            message = envelope.message
+            if world_of(message) != self.world:
+                continue
+            if isinstance(message, DayMark):
+                self.marks.observe(record.topic, record.partition, message)
+                continue
+            observed = self.observed[record.topic]
+            if envelope.event_id not in observed.event_ids:
+                observed.event_ids.add(envelope.event_id)
+                observed.messages.append(message)
+        async with self._changed:
+            self._changed.notify_all()
 
     def day_complete(self, day: str, specs: Sequence[TopicSpec]) -> bool:
         return all(

@@ -50,6 +50,35 @@ def test_rows_give_rates_per_second_and_fill_gaps() -> None:
     assert rows[2]["classified_rate"] == 40.0
 
 
+def test_the_live_glance_shows_the_rows_figures() -> None:
+    window = w.Window(3)
+    window.counts.update({w.OFFERED_FSE: 510, w.ACKED_FSE: 500, w.CLASSIFIED: 480})
+    for value_ms in [20.0] * 98 + [300.0, 900.0]:
+        w.record(window.histogram(w.PUBLISH), value_ms * 1000)
+        w.record(window.histogram(w.END_TO_END), value_ms * 2000)
+    row, glance = w.rows([window], 10.0)[0], w.glance(window, 10.0)
+    shown = ("offered_rate", "publish_rate", "classified_rate", "publishLatency99pct", "endToEndLatency99pct")
+    for key in shown:
+        assert glance[key] == pytest.approx(row[key], abs=0.01), key
+    assert glance["endToEndLatency99pct"] == pytest.approx(600.0, rel=0.01)
+    assert w.glance(None) == {}
+    assert w.glance(w.Window(4))["publishLatency99pct"] is None
+
+
+def test_a_frozen_window_does_not_grow_with_the_run() -> None:
+    window = w.Window(0)
+    window.counts[w.OFFERED_FSE] = 10
+    window.backlog = {"national-check": 5}
+    frozen = window.frozen()
+    window.counts["error:UNAVAILABLE"] = 1  # a late worker delta while a thread summarises
+    window.backlog["pointage"] = 7
+    window.histogram(w.PUBLISH)
+    assert dict(frozen.counts) == {w.OFFERED_FSE: 10}
+    assert frozen.backlog == {"national-check": 5}
+    assert w.PUBLISH not in frozen.histograms
+    assert w.rows([frozen], 10.0)[0]["errors"] == {}
+
+
 def test_consumption_and_cpu_are_rates_between_samples_at_their_own_instants() -> None:
     first, second, third = w.Window(0), w.Window(1), w.Window(2)
     first.sampled_at, first.committed, first.cpu_seconds = 9.0, {"national-check": 1000}, {"ingest": 5.0}

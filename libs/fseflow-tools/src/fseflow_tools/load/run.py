@@ -119,6 +119,12 @@ class LoadRun:
     def _rows(self) -> list[dict[str, Any]]:
         return w.rows([self.windows[i] for i in sorted(self.windows)], self.config.window_s)
 
+    async def _rows_between(self, first: int, last: int) -> list[dict[str, Any]]:
+        """Rows of windows ``first..last``, summarised in a thread on frozen copies: the event
+        loop stays free to read verdicts and stamp them on time (D86)."""
+        frozen = [self.windows[i].frozen() for i in sorted(self.windows) if first <= i <= last]
+        return await asyncio.to_thread(w.rows, frozen, self.config.window_s)
+
     def _totals(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for window in self.windows.values():
@@ -258,16 +264,16 @@ class LoadRun:
     async def _show(self, watcher: PipelineWatcher, closer: DayCloser, done: asyncio.Event) -> None:
         while not done.is_set() and self.progress is not None:
             elapsed = time.monotonic() - self.start_at
-            rows = self._rows()
-            latest = next((r for r in reversed(rows) if r["backlog"]), None)
+            current = w.window_of(elapsed, self.config.window_s)
+            sampled = [self.windows[i] for i in sorted(self.windows, reverse=True) if self.windows[i].backlog]
             self.progress(
                 Snapshot(
                     elapsed,
                     self.config.profile.duration,
                     self.config.profile.rate_at(elapsed),
-                    rows[-2] if len(rows) >= 2 else None,
+                    w.glance(self.windows.get(current - 1), self.config.window_s) if current else None,
                     self._totals(),
-                    latest["backlog"] if latest else {},
+                    sampled[0].backlog if sampled else {},
                     closer.closed,
                     self.note,
                 )
@@ -286,7 +292,10 @@ class LoadRun:
                 if done.is_set():
                     return
                 await asyncio.sleep(0.5)
-            rows = steps_of(self._rows(), every).get(number, [])
+            # The step's windows and the one before (its consumption rates start from that sample).
+            first = int(number * every // self.config.window_s) - 1
+            last = int((number + 1) * every // self.config.window_s)
+            rows = steps_of(await self._rows_between(first, last), every).get(number, [])
             verdict = judge_step(
                 number,
                 rate,

@@ -130,14 +130,14 @@ test-tansu: $(VENV_READY) ## Every test tier against Tansu, the zero-install def
 # Kubernetes manifests (deploy/k8s/README.md). The tools are built from the Go module proxy into
 # ~/.cache/fseflow/k8s-tools (FSEFLOW_CACHE or FSEFLOW_K8S_TOOLS move it), outside the clone, so
 # every clone and CI run on a machine shares one build (cold: ~25 min on 2 cores).
-K8S_DIR ?= deploy/k8s
+K8S_DIR ?= deploy/k8s deploy/load
 
 .PHONY: k8s-tools
 k8s-tools: ## Build the pinned kustomize, kubeconform, etcd and kube-apiserver if missing (cold: ~25 min; then 0.1 s)
 	tools/k8s/build.sh
 
 .PHONY: k8s-validate
-k8s-validate: $(VENV_READY) k8s-tools ## Every overlay of K8S_DIR (deploy/k8s): kustomize build, kubeconform -strict, rules, API server dry run
+k8s-validate: $(VENV_READY) k8s-tools ## Every overlay of K8S_DIR (deploy/k8s, then deploy/load into its namespace): kustomize build, kubeconform -strict, rules, API server dry run
 	$(FSEFLOW) k8s validate $(K8S_DIR)
 
 .PHONY: test-k8s

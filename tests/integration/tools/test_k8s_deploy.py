@@ -123,3 +123,18 @@ def test_every_overlay_passes_every_level(k8s_api: ApiServer, overlay: str) -> N
     assert {len(report.results) for report in reports if report.level in ("schema", "server")} == {
         len(built.results)
     }
+
+
+def test_the_load_job_passes_every_level_applied_after_the_deployment(k8s_api: ApiServer) -> None:
+    """deploy/load goes into the namespace deploy/k8s creates (docs/load-testing.md), so it is
+    checked as an operator applies it: after the dev overlay, on the same API server."""
+    tools, reference = needs("kustomize", "kubeconform")
+    load = REPO / "deploy" / "load"
+    folders = [DEPLOY / "overlays" / "dev", load]
+    reports = validate.validate(tools, reference, folders, validate.LEVELS, k8s_api)
+    for report in reports:
+        assert report.ok, f"{report.target} ({report.level}): {report.failures}"
+    on_server = [r for r in reports if r.target == load and r.level == "server"]
+    assert len(on_server) == 1
+    kinds = {result.kind for result in on_server[0].results}
+    assert {"Job", "KafkaUser", "NetworkPolicy", "PersistentVolumeClaim", "ServiceAccount"} <= kinds

@@ -265,7 +265,7 @@ class LoadRun:
         while not done.is_set() and self.progress is not None:
             elapsed = time.monotonic() - self.start_at
             current = w.window_of(elapsed, self.config.window_s)
-            sampled = [self.windows[i] for i in sorted(self.windows, reverse=True) if self.windows[i].backlog]
+            latest = next((i for i in sorted(self.windows, reverse=True) if self.windows[i].backlog), None)
             self.progress(
                 Snapshot(
                     elapsed,
@@ -273,7 +273,7 @@ class LoadRun:
                     self.config.profile.rate_at(elapsed),
                     w.glance(self.windows.get(current - 1), self.config.window_s) if current else None,
                     self._totals(),
-                    sampled[0].backlog if sampled else {},
+                    self.windows[latest].backlog if latest is not None else {},
                     closer.closed,
                     self.note,
                 )

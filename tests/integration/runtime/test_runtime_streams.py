@@ -1,5 +1,6 @@
 """fseflow.streams against the real broker: a batch's offsets are committed only once the broker
-has acknowledged the records its handling produced."""
+has acknowledged the records its handling produced; a stop whose last commit the group refuses
+still ends cleanly."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import uuid
 from collections.abc import Awaitable, Sequence
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupState, TopicPartition
+from confluent_kafka.admin import AdminClient
 from google.protobuf.message import Message
 
 from fseflow.codec import Envelope, encode, event_id
 from fseflow.contracts.clock.v1.clock_pb2 import DayMark
 from fseflow.kafka.base import OutRecord, Producer
+from fseflow.kafka.confluent import ConfluentConsumer
 from fseflow.streams import HandlerResult, StreamProcessor
 from fseflow.topics import scratch_topic
 from tests.conftest import RunningStack
@@ -128,3 +131,89 @@ async def test_offsets_are_committed_only_after_the_outputs_are_acknowledged(run
         producer.gate.set()
         await asyncio.wait_for(task, 30)
         await producer.stop()
+
+
+def _members(running: RunningStack, group: str) -> int | None:
+    """The group's member count, None while the broker does not know it yet."""
+    admin = AdminClient(running.client_config())
+    description = admin.describe_consumer_groups([group], request_timeout=10)[group].result()
+    if description.state in (ConsumerGroupState.UNKNOWN, ConsumerGroupState.DEAD):
+        return None
+    return len(description.members)
+
+
+async def test_a_stop_whose_last_commit_the_group_refuses_still_ends_cleanly(
+    running: RunningStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Seen on a stack stopped right after `fseflow restart kafka`: the group was rebalancing and
+    refused the commit made at stop, and every service ended with status 1. Here the member is
+    fenced for real (its handler holds a batch past max.poll.interval.ms, so librdkafka leaves
+    the group); then the stop's commit is refused and the stop must still end without raising."""
+    if running.state.broker_kind == "tansu":
+        pytest.skip("Tansu accepts a commit from a member that left its group: nothing to refuse")
+    kafka = running.kafka("streams-test")
+    source = scratch_topic("streams-fenced", "tests")
+    await kafka.ensure_topics([source])
+    names = kafka.names
+    raw = kafka.producer()
+    await raw.start()
+    await raw.send(
+        [
+            encode(
+                DayMark(world="w", day="2026-03-02", source_partition=i, source_partitions=RECORDS),
+                topic=names(source),
+                event_id=str(uuid.uuid4()),
+                source="tests",
+                key=f"k{i}".encode(),
+            )
+            for i in range(RECORDS)
+        ]
+    )
+    group = f"streams-fenced-{uuid.uuid4().hex[:8]}"
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold(envelopes: list[Envelope[Message]]) -> HandlerResult:
+        holding.set()
+        await release.wait()
+        return HandlerResult()
+
+    consumer = ConfluentConsumer(
+        {
+            **kafka.confluent_config(),
+            "group.id": group,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": 6000,
+            "max.poll.interval.ms": 6000,  # the smallest the broker's session bounds allow
+        },
+        [names(source)],
+    )
+    processor = StreamProcessor(
+        service="tests",
+        stage="fenced",
+        consumer=consumer,
+        producer=raw,
+        inputs={names(source): source},
+        handler=hold,
+        dlq_topic=names(source),
+    )
+    task = asyncio.create_task(processor.run())
+    try:
+        await asyncio.wait_for(holding.wait(), 60)
+        deadline = time.monotonic() + 60
+        while await asyncio.to_thread(_members, running, group) != 0:  # it left the group
+            assert time.monotonic() < deadline, "the member held past max.poll.interval.ms never left"
+            await asyncio.sleep(0.5)
+        processor.request_stop()
+        release.set()
+        with caplog.at_level("WARNING", logger="fseflow.streams"):
+            await asyncio.wait_for(task, 60)  # before the fix: KafkaException (the refused commit)
+        assert "final offset commit refused" in caplog.text
+    finally:
+        release.set()
+        processor.request_stop()
+        if not task.done():
+            task.cancel()
+        await raw.stop()

@@ -83,6 +83,15 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _writable(path: Path, option: str, *, directory: bool = False) -> None:
+    """Exit 2 naming the option when its output could not be written, before any work is done."""
+    from fseflow_tools.cli.outputs import directory_problem, file_problem
+
+    problem = directory_problem(path) if directory else file_problem(path)
+    if problem:
+        _fail(f"{option} {path}: cannot write there: {problem}", 2)
+
+
 @contextlib.contextmanager
 def running_system(*, start_if_missing: bool, quiet: bool = False) -> Iterator[Endpoints]:
     """The system to talk to; the embedded stack is started (and stopped after) if there is none,
@@ -750,15 +759,20 @@ def replay(
     """Replay a scenario through the services and write the results file (the replay contract).
 
     Starts the embedded stack when KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL are not set (and stops
-    it after). Exit 2 on an invalid scenario (nothing is sent), 3 if an FSE got no verdict, 4 if
-    the replay could not finish (stack gone, timeout, a service unreachable).
+    it after; a recorded stack that had stopped is started again and left running). Exit 2 on an
+    invalid scenario or option (nothing is sent), 3 if an FSE got no verdict, 4 if the replay could
+    not finish (stack gone, timeout, a service unreachable).
     """
     scenario = _load_or_exit(scenario_path)
+    _writable(out_path, "--out")
+    if day_timeout <= 0:
+        _fail(f"--day-timeout: a number of seconds above 0, got {day_timeout:g}", 2)
     with running_system(start_if_missing=True, quiet=quiet) as system:
         results, run = replay_with_progress(scenario, system, show=not quiet, day_timeout=day_timeout)
     _write_results(results, out_path)
     err.print(
-        f"{results['totals']['fse']} FSE replayed in {run.elapsed_s:.1f}s; results in {out_path}",
+        f"{results['totals']['fse']} distinct FSE replayed in {run.elapsed_s:.1f}s (an FSE sent again "
+        f"counts once); results in {out_path}",
         highlight=False,
     )
     for note in results.get("notes", []):
@@ -876,10 +890,10 @@ def demo(
     from fseflow_tools.demo import DemoShape, generate
     from fseflow_tools.replay.scenario import parse
 
+    _writable(out_dir, "--out-dir", directory=True)
     document = generate(
         DemoShape(seed=seed, business_days=days, professionals=professionals, patients=patients)
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
     scenario_file = out_dir / "scenario.json"
     scenario_file.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     scenario = parse(document, out_dir)
@@ -953,7 +967,7 @@ def print_summary(results: dict[str, Any], elapsed_s: float) -> None:
     classified = sum(1 for e in fse.values() if e["classification"])
     totals = results["totals"]
     out.print(
-        f"{len(fse)} FSE ({classified} classified) in {elapsed_s:.1f}s: "
+        f"{len(fse)} distinct FSE ({classified} classified; one sent again counts once) in {elapsed_s:.1f}s: "
         f"[bold]{classified / elapsed_s:,.0f} FSE/s[/bold] end to end, business-day barriers included; "
         f"cost to the caisses {totals['cost_caisse']:.2f} €; "
         f"ARL notices {sum(1 for n in results['notices'] if n['kind'] == 'arl')}"
@@ -970,6 +984,7 @@ def bench(
     """Throughput and latency SubmitLot -> classified, with the raw broker baseline of the same run."""
     from fseflow_tools.bench import BenchConfig, run_bench
 
+    _writable(out_path, "--out")
     with running_system(start_if_missing=True) as system:
         figures = asyncio.run(
             run_bench(system, BenchConfig(fse=fse, lot_size=lot_size, concurrency=concurrency), err)
@@ -993,6 +1008,7 @@ def bench_brokers(
     from fseflow_tools.bench import BenchConfig
     from fseflow_tools.bench_brokers import compare
 
+    _writable(out_path, "--out")
     config = BenchConfig(fse=fse, lot_size=lot_size, concurrency=concurrency, latency_seconds=latency_seconds)
     try:
         figures = compare(config, err)

@@ -117,9 +117,26 @@ def test_summary_lines_name_the_figures() -> None:
     lines = dict(report.summary_lines(_result(1000.0, knee=8000.0)))
     assert lines["FSE offered / acknowledged"] == "60,000 / 60,000"
     assert lines["failed calls"] == "error:UNAVAILABLE 2"
-    assert lines["knee"].startswith("rate 8000.0")
+    assert lines["knee"].startswith("8,000 FSE/s (p99 receipt -> classified ")
+    assert "busiest: national-check" in lines["knee"]
     assert lines["  of which verdict produced -> read p50 / p99"].endswith(" ms")
     assert lines["day 2026-03-02 closed -> pôle done"] == "classified_s 1.5, pole_closed_s 4.2"
+
+
+def test_summary_lines_read_the_ceiling_and_the_chain_as_sentences() -> None:
+    result = _result(1000.0)
+    result["fseflow"]["ceiling"] = {
+        "acked_fse_per_s": 15983,
+        "first_step_behind": 32000.0,
+        "steps": [{"offered_rate": 1000.0, "kept_up": True}],
+        "workers": 2,
+    }
+    result["fseflow"]["chain"] = {"msgs_per_s": 46255.4, "messages": 200000, "message_bytes": 400, "hops": 3}
+    lines = dict(report.summary_lines(result))
+    assert lines["generator ceiling (null endpoint)"] == (
+        "15,983 FSE/s acknowledged by a null endpoint (2 worker(s); first step behind: 32,000 FSE/s)"
+    )
+    assert lines["trivial chain"] == "46,255 msg/s (200,000 messages of 400 B, 3 hops)"
 
 
 def test_compare_puts_two_results_side_by_side(tmp_path: Path) -> None:
@@ -147,3 +164,37 @@ def test_compare_refuses_what_is_not_a_result(tmp_path: Path) -> None:
         app, ["load", "compare", str(tmp_path / "x.json"), str(tmp_path / "none.json")]
     )
     assert outcome.exit_code == 2
+
+
+def test_compare_means_leave_out_the_drain_windows_after_the_schedule(tmp_path: Path) -> None:
+    a = _result(20.0)
+    b = _result(20.0)
+    for result in (a, b):  # two windows of reading answers after the schedule: nothing offered
+        result["fseflow"]["offeredRate"] += [0.0, 0.0]
+        result["publishRate"] += [0.0, None]
+    rows = {name: (va, vb) for name, va, vb, _ in compare.table(a, b)}
+    assert rows["mean offered FSE/s"] == ("20.0", "20.0")
+    assert rows["mean acknowledged FSE/s"] == ("20.0", "20.0")
+
+
+def test_compare_writes_its_plot_beside_b_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, rate in (("a", 10.0), ("b", 20.0)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "result.json").write_text(json.dumps(_result(rate)))
+    monkeypatch.chdir(tmp_path)
+    outcome = CliRunner().invoke(app, ["load", "compare", "a", "b"])
+    assert outcome.exit_code == 0, outcome.output
+    assert (tmp_path / "b" / "compare.png").read_bytes()[:8] == PNG_MAGIC
+    assert not (tmp_path / "compare.png").exists()
+
+
+def test_load_refuses_an_out_it_cannot_write_before_sending_anything(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for out in (a_file, a_file / "r"):
+        # No stack is running and none is asked for: a check made after the run would start one.
+        outcome = CliRunner().invoke(app, ["load", "--rate", "5", "--duration", "5", "--out", str(out)])
+        assert outcome.exit_code == 2, outcome.output
+        assert f"--out {out}: cannot write there: {a_file} is a file, not a directory" in " ".join(
+            outcome.output.split()
+        )

@@ -126,7 +126,7 @@ def load(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from fseflow_tools.cli.main import _fail, err
+    from fseflow_tools.cli.main import _fail, _writable, err
     from fseflow_tools.cli.main import out as stdout
     from fseflow_tools.load.generator import default_workers
     from fseflow_tools.load.lots import WorldShape
@@ -144,6 +144,8 @@ def load(
     ):
         if value is not None and value < 1:
             _fail(f"{option}: at least 1, got {value}", EXIT_BAD_OPTION)
+    if out is not None:
+        _writable(out, "--out", directory=True)
     shape = WorldShape(seed=seed, professionals=professionals, patients=patients)
     try:
         built, description = _profile(
@@ -261,10 +263,12 @@ def write_outputs(result: dict[str, Any], directory: Path) -> list[Path]:
 def compare(
     a: Annotated[Path, typer.Argument(metavar="A", help="result.json (or its directory)")],
     b: Annotated[Path, typer.Argument(metavar="B", help="result.json (or its directory)")],
-    out: Annotated[Path | None, typer.Option("--out", help="Where to write compare.png")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Directory for compare.png (default: B's directory)")
+    ] = None,
 ) -> None:
     """Two results side by side (B against A), and one plot of both."""
-    from fseflow_tools.cli.main import _fail, err
+    from fseflow_tools.cli.main import _fail, _writable, err
     from fseflow_tools.cli.main import out as stdout
     from fseflow_tools.load import compare as comparing
     from fseflow_tools.load.result import read_json
@@ -273,13 +277,15 @@ def compare(
         first, second = read_json(a), read_json(b)
     except ValueError as exc:
         _fail(str(exc), EXIT_BAD_OPTION)
+    folder = out if out is not None else (b if b.is_dir() else b.parent)
+    _writable(folder, "--out", directory=True)
     table = Table(title=f"fseflow load compare: A = {a}, B = {b}")
     for column in ("figure", "A", "B", "B vs A"):
         table.add_column(column, justify="left" if column == "figure" else "right")
     for row in comparing.table(first, second):
         table.add_row(*row)
     stdout.print(table)
-    target = (out or Path(".")) / comparing.COMPARE_PNG
+    target = folder / comparing.COMPARE_PNG
     comparing.plot(
         first, second, (a.stem if a.is_file() else a.name, b.stem if b.is_file() else b.name), target
     )

@@ -16,6 +16,13 @@ def _mean(values: list[Any]) -> float | None:
     return round(sum(present) / len(present), 1) if present else None
 
 
+def _mean_while_sending(values: list[Any]) -> float | None:
+    """Mean up to the last window with a figure above 0: the drain windows after the schedule
+    (nothing offered, answers still being read) would pull a constant rate down."""
+    last = max((i for i, v in enumerate(values) if v), default=-1)
+    return _mean(values[: last + 1])
+
+
 def _sustained(result: Mapping[str, Any]) -> float | None:
     """Mean classified FSE/s over the windows that classified something."""
     return _mean([v for v in result["consumeRate"] if v])
@@ -25,8 +32,8 @@ def figures(result: Mapping[str, Any]) -> dict[str, float | None]:
     own = result["fseflow"]
     knee = own.get("knee") or {}
     return {
-        "mean offered FSE/s": _mean(own["offeredRate"]),
-        "mean acknowledged FSE/s": _mean(result["publishRate"]),
+        "mean offered FSE/s": _mean_while_sending(own["offeredRate"]),
+        "mean acknowledged FSE/s": _mean_while_sending(result["publishRate"]),
         "sustained classified FSE/s": _sustained(result),
         "SubmitLot p50 (ms)": result.get("aggregatedPublishLatency50pct"),
         "SubmitLot p99 (ms)": result.get("aggregatedPublishLatency99pct"),

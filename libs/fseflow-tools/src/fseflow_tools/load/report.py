@@ -171,17 +171,53 @@ def summary_lines(result: Mapping[str, Any]) -> list[tuple[str, str]]:
     backlogs = [b for b in result["backlog"] if b is not None]
     if backlogs:
         lines.append(("backlog at the end / max", f"{backlogs[-1]:,} / {max(backlogs):,} records"))
-    for key, label in (
-        ("knee", "knee"),
-        ("chain", "trivial chain"),
-        ("efficiency", "efficiency (pipeline FSE/s ÷ chain msg/s)"),
-        ("ceiling", "generator ceiling (null endpoint)"),
+    for key, label, text in (
+        ("knee", "knee", _knee),
+        ("chain", "trivial chain", _chain),
+        ("efficiency", "efficiency (pipeline FSE/s ÷ chain msg/s)", str),
+        ("ceiling", "generator ceiling (null endpoint)", _ceiling),
     ):
         if own.get(key) is not None:
-            lines.append((label, _short(own[key])))
+            lines.append((label, text(own[key])))
     for day, figures in sorted(own.get("dayCloses", {}).items()):
         lines.append((f"day {day} closed -> pôle done", _short(figures)))
     return lines
+
+
+def _rate(value: Any, unit: str) -> str:
+    return "none" if value is None else f"{value:,.0f} {unit}"
+
+
+def _knee(knee: Mapping[str, Any]) -> str:
+    figures = [
+        f"p99 receipt -> classified {_number(knee.get('endToEndLatency99pct'))} ms",
+        f"SubmitLot {_number(knee.get('publishLatency99pct'))} ms",
+    ]
+    if knee.get("saturatedStage"):
+        figures.append(f"busiest: {knee['saturatedStage']}")
+    if knee.get("rate") is None and knee.get("note"):
+        figures.append(str(knee["note"]))
+    return f"{_rate(knee.get('rate'), 'FSE/s')} ({'; '.join(figures)})"
+
+
+def _chain(chain: Mapping[str, Any]) -> str:
+    return (
+        f"{_rate(chain.get('msgs_per_s'), 'msg/s')} ({chain.get('messages', 0):,} messages of "
+        f"{chain.get('message_bytes', '?')} B, {chain.get('hops', '?')} hops)"
+    )
+
+
+def _ceiling(ceiling: Mapping[str, Any]) -> str:
+    behind = ceiling.get("first_step_behind")
+    return (
+        f"{_rate(ceiling.get('acked_fse_per_s'), 'FSE/s')} acknowledged by a null endpoint "
+        f"({ceiling.get('workers', '?')} worker(s); first step behind: "
+        f"{_rate(behind, 'FSE/s') if behind is not None else 'none up to the last'})"
+    )
+
+
+def _number(value: Any) -> str:
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _short(value: Any) -> str:

@@ -12,7 +12,9 @@ PROTO_FILES := $(shell find proto -name '*.proto' | sort)
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@if [ -t 1 ]; then on='\033[36m'; off='\033[0m'; else on=; off=; fi; \
+	awk -v on="$$on" -v off="$$off" -v kafka='$(KAFKA_VERSION)' 'BEGIN {FS = ":.*## "} \
+	/^[a-zA-Z0-9_-]+:.*## / {gsub(/\$$\(KAFKA_VERSION\)/, kafka, $$2); printf "  %s%-16s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install --quiet 'uv>=0.5'

@@ -171,6 +171,7 @@ def test_a_taken_documented_port_is_named_with_its_holder_and_how_to_move_it(
     assert f"port {port} (the broker: Tansu, or Apache Kafka node 1)" in message
     assert f"pid {os.getpid()}" in message
     assert "--port kafka=PORT" in message and "FSEFLOW_PORTS=kafka=PORT" in message
+    assert "`fseflow up --any-free-port`" in message  # the way out when many documented ports are taken
 
 
 def test_documented_ports_overrides_and_the_free_port_mode(listening: socket.socket) -> None:

@@ -138,7 +138,8 @@ def taken_message(port: int, name: str, purpose: str) -> str:
     by = f" by {holder}" if holder else " by another process"
     return (
         f"port {port} ({purpose}) is taken{by}. Stop that process, or give {name} another port: "
-        f"`fseflow up --port {name}=PORT` (or FSEFLOW_PORTS={name}=PORT)"
+        f"`fseflow up --port {name}=PORT` (or FSEFLOW_PORTS={name}=PORT), or let every port of "
+        "the stack be any free one: `fseflow up --any-free-port` (or FSEFLOW_ANY_FREE_PORT=1)"
     )
 
 

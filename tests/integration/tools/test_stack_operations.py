@@ -150,7 +150,10 @@ def test_up_after_a_kill_9_starts_only_that_instance_and_keeps_the_data(own: Own
     ports = own.state.ports()
 
     own.stack.stop_service(own.state, "national-check-2", signal.SIGKILL, wait=5)
-    status = json.loads(own.fseflow("status", "--json").stdout)
+    shown = own.fseflow("status", "--json")
+    assert shown.returncode == 3  # as `systemctl status`: something recorded is not running
+    assert "not running: national-check-2 (`fseflow up` starts them again" in shown.stderr
+    status = json.loads(shown.stdout)
     assert status["processes"]["national-check-2"]["alive"] is False
     assert status["processes"]["national-check-2"]["ready"] == "not running"
 

@@ -64,6 +64,7 @@ out = Console(soft_wrap=True)
 EXIT_INVALID_SCENARIO = 2
 EXIT_INCOMPLETE = 3
 EXIT_REPLAY_FAILED = 4
+EXIT_NOT_RUNNING = 3  # `fseflow status`: LSB's "program is not running"
 
 
 def _flag(name: str) -> bool:
@@ -460,7 +461,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable: one JSON document")] = False,
 ) -> None:
     """Show the embedded stack: broker, database, addresses, and each process's pid, ports and
-    readiness (--json: the same, machine-readable)."""
+    readiness (--json: the same, machine-readable). Exit 0 when everything runs, 3 when a
+    recorded process does not (as `systemctl status`), 1 when there is no stack."""
     embedded = _stack()
     state = embedded.load()
     if state is None:
@@ -470,6 +472,24 @@ def status(
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         _print_status(document)
+    down = stopped_parts(document)
+    if down:
+        err.print(
+            f"not running: {', '.join(down)} (`fseflow up` starts them again, or says why not)",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_NOT_RUNNING)
+
+
+def stopped_parts(document: dict[str, Any]) -> list[str]:
+    """What `fseflow status` found recorded but not running, named as `fseflow up` names them
+    (a broker or database not ours counts as running: it is not ours to start)."""
+    from fseflow_tools.stack_state import DATABASE
+
+    down = [] if document["broker"]["alive"] else [document["broker"]["kind"]]
+    if not document["database"]["alive"]:
+        down.append(DATABASE)
+    return down + [name for name, process in document["processes"].items() if not process["alive"]]
 
 
 def shell_exports(values: dict[str, str]) -> str:

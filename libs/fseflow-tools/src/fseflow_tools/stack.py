@@ -499,6 +499,7 @@ class Stack:
                 f"the database of the stack in {self.home} ({data}) is gone: `fseflow reset` starts afresh"
             )
         port = port_of(state.database_url)
+        postgres.wait_until_old_server_gone(data)
         _check_free(port, "postgres", PURPOSES["postgres"])
         postgres.start(data, state.postgres_user, port)
 

@@ -15,6 +15,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -78,6 +79,34 @@ def start(data: Path, user: str | None, port: int) -> None:
             f"PostgreSQL did not start on {data} (port {port}): "
             + " | ".join([result.stderr.decode(errors="replace").strip(), *tail])
         )
+
+
+def wait_until_old_server_gone(data: Path, timeout_s: float = 30.0) -> bool:
+    """Before starting again on ``data`` after a crash: PostgreSQL refuses to start while the pid
+    in ``postmaster.pid`` exists (a killed server stays a zombie until its parent reaps it; seen
+    for over a second here under load) or while its old processes, whose working directory is
+    ``data``, still run. True once both are gone; False when still there after ``timeout_s``
+    (the start then fails with PostgreSQL's own reason)."""
+    deadline = time.monotonic() + timeout_s
+    while old_server_remains(data):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def old_server_remains(data: Path) -> bool:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        pid = int((data / "postmaster.pid").read_text().splitlines()[0])
+        if Path(f"/proc/{pid}").exists():
+            return True
+    target = str(data.resolve())
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(entry / "cwd") == target:
+                    return True
+    return False
 
 
 def stop(data: Path, user: str | None) -> None:

@@ -40,11 +40,17 @@ class Granted:
     topics: list[str]
 
 
+def _admin(factory: KafkaFactory) -> AdminClient:
+    # Warnings and errors only: librdkafka's informational lines ("Purging 1 unserved events"
+    # when the client is released) would be printed among the command's own output.
+    return AdminClient({**factory.confluent_config(), "log_level": 4})
+
+
 def grant(admin_settings: KafkaSettings, organism: str) -> Granted:
     check_organism(organism)
     factory = KafkaFactory(admin_settings, "fseflow-caisse-access")
     created = asyncio.run(factory.ensure_topics(caisse_topics(organism)))
-    admin = AdminClient(factory.confluent_config())
+    admin = _admin(factory)
     user = acl.caisse_user(organism)
     password = secrets.token_urlsafe(24)
     kafka_access.upsert_users(admin, {user: password})
@@ -58,7 +64,7 @@ def grant(admin_settings: KafkaSettings, organism: str) -> Granted:
 def revoke(admin_settings: KafkaSettings, organism: str) -> tuple[bool, int]:
     """(whether the user existed, ACLs deleted)."""
     user = acl.caisse_user(organism)
-    admin = AdminClient(KafkaFactory(admin_settings, "fseflow-caisse-access").confluent_config())
+    admin = _admin(KafkaFactory(admin_settings, "fseflow-caisse-access"))
     existed = bool(kafka_access.delete_users(admin, [user]))
     return existed, kafka_access.delete_acls_of(admin, acl.principal(user))
 

@@ -56,6 +56,22 @@ class GatedProducer:
         return await self.inner.partition_count(topic)
 
 
+async def _publish_marks(producer: Producer, topic: str) -> None:
+    """RECORDS DayMarks on ``topic``, keyed over its partitions."""
+    await producer.send(
+        [
+            encode(
+                DayMark(world="w", day="2026-03-02", source_partition=i, source_partitions=RECORDS),
+                topic=topic,
+                event_id=str(uuid.uuid4()),
+                source="tests",
+                key=f"k{i}".encode(),
+            )
+            for i in range(RECORDS)
+        ]
+    )
+
+
 def committed(running: RunningStack, group: str, topic: str, partitions: int) -> int:
     consumer = Consumer({**running.client_config(), "group.id": group, "enable.auto.commit": False})
     try:
@@ -83,18 +99,7 @@ async def test_offsets_are_committed_only_after_the_outputs_are_acknowledged(run
 
     raw = kafka.producer()
     await raw.start()
-    await raw.send(
-        [
-            encode(
-                DayMark(world="w", day="2026-03-02", source_partition=i, source_partitions=RECORDS),
-                topic=names(source),
-                event_id=str(uuid.uuid4()),
-                source="tests",
-                key=f"k{i}".encode(),
-            )
-            for i in range(RECORDS)
-        ]
-    )
+    await _publish_marks(raw, names(source))
     await raw.stop()
 
     producer = GatedProducer(kafka.producer())
@@ -157,18 +162,7 @@ async def test_a_stop_whose_last_commit_the_group_refuses_still_ends_cleanly(
     names = kafka.names
     raw = kafka.producer()
     await raw.start()
-    await raw.send(
-        [
-            encode(
-                DayMark(world="w", day="2026-03-02", source_partition=i, source_partitions=RECORDS),
-                topic=names(source),
-                event_id=str(uuid.uuid4()),
-                source="tests",
-                key=f"k{i}".encode(),
-            )
-            for i in range(RECORDS)
-        ]
-    )
+    await _publish_marks(raw, names(source))
     group = f"streams-fenced-{uuid.uuid4().hex[:8]}"
     holding = asyncio.Event()
     release = asyncio.Event()

@@ -218,9 +218,15 @@ def recovery(state: StackState, live: Liveness) -> list[str]:
     deleting data (the memory broker died: its topics are gone)."""
     if state.embedded_kafka and not live.broker and not state.broker_keeps_data:
         raise StackError(broker_lost_message(state))
+    return not_running(state, live)  # a durable broker starts again on its own data
+
+
+def not_running(state: StackState, live: Liveness) -> list[str]:
+    """What is recorded but not running, in the order ``up`` starts it (a broker or database not
+    the stack's own counts as running: it is not ours to start)."""
     missing = []
     if state.embedded_kafka and not live.broker:
-        missing.append(state.broker_kind)  # a durable broker, on its own data
+        missing.append(state.broker_kind)
     if state.embedded_postgres and not live.database:
         missing.append(DATABASE)
     return missing + [name for name, alive in live.processes.items() if not alive]

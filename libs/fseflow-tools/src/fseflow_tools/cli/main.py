@@ -472,24 +472,15 @@ def status(
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         _print_status(document)
-    down = stopped_parts(document)
+    from fseflow_tools.stack_state import not_running
+
+    down = not_running(state, embedded.liveness(state))
     if down:
         err.print(
             f"not running: {', '.join(down)} (`fseflow up` starts them again, or says why not)",
             highlight=False,
         )
         raise typer.Exit(EXIT_NOT_RUNNING)
-
-
-def stopped_parts(document: dict[str, Any]) -> list[str]:
-    """What `fseflow status` found recorded but not running, named as `fseflow up` names them
-    (a broker or database not ours counts as running: it is not ours to start)."""
-    from fseflow_tools.stack_state import DATABASE
-
-    down = [] if document["broker"]["alive"] else [document["broker"]["kind"]]
-    if not document["database"]["alive"]:
-        down.append(DATABASE)
-    return down + [name for name, process in document["processes"].items() if not process["alive"]]
 
 
 def shell_exports(values: dict[str, str]) -> str:

@@ -20,7 +20,7 @@ from fseflow.contracts.cti.v1.ingest_pb2 import Arl, ArlError, ArlIssued
 from fseflow_tools.cli.main import app
 from fseflow_tools.demo import DemoShape, generate
 from fseflow_tools.replay import results
-from fseflow_tools.replay.driver import coefficient_text, fse_message
+from fseflow_tools.replay.requests import coefficient_text, fse_message
 from fseflow_tools.replay.scenario import InvalidScenario, parse, validate
 
 CONTRACT_EXAMPLE: dict[str, Any] = {
@@ -279,3 +279,64 @@ def test_default_demo_injects_each_kind_of_fault() -> None:
     assert any(not lot["fse"] for lot in lots)  # LOT_EMPTY
     assert any(lot["ps"] == "ps-unknown" for lot in lots)  # PS_UNKNOWN
     assert len({lot["id"] for lot in lots}) == len(lots) - 1  # one lot id sent twice
+
+
+def test_lots_over_ingests_limits_are_refused_at_their_json_path() -> None:
+    """What ingest would refuse with INVALID_ARGUMENT (no ARL: the replay could not go on) is a
+    file problem, found by ingest's own check on the request the replay would send (D88)."""
+    doc = copy.deepcopy(CONTRACT_EXAMPLE)
+    sheet = doc["events"][0]["lot"]["fse"][0]
+    sheet["nir"] = "2" * 65
+    sheet["acts"][0]["code"] = "AMI\n"
+    sheet["acts"][0]["complements"] = ["F", "N", "NP", "F"]
+    sheet["document"]["id"] = "pj\x00"
+    doc["events"][0]["lot"]["id"] = "lot\u200b1"
+    corrected = copy.deepcopy(sheet) | {"id": "fse-2", "nir": "2860133063082"}
+    doc["events"][3]["correction"]["lot"]["fse"] = [corrected]
+    corrected["acts"] = [{"code": "AMI", "coef": 4, "on": "2026-03-01"}] * 1000
+    found = [p.split(": over ingest")[0] for p in problems_of(doc)]
+    assert found == [
+        "events[0].lot.fse[0].acts[0].complements: 4 complements, at most 3",
+        "events[3].correction.lot.fse[0].acts: 1000 act lines, at most 999",
+    ]
+    doc["events"][0]["lot"]["fse"][0]["acts"][0]["complements"] = ["F"]
+    corrected["acts"] = corrected["acts"][:999]
+    found = [p.split(": over ingest")[0] for p in problems_of(doc)]
+    assert found == [
+        "events[0].lot.id: holds U+200B, a control or invisible character",
+        "events[0].lot.fse[0].nir: 65 characters, at most 64",
+        "events[0].lot.fse[0].acts[0].code: holds U+000A, a control or invisible character",
+        "events[0].lot.fse[0].document.id: holds U+0000, a control or invisible character",
+        "events[3].correction.lot.fse[0].document.id: holds U+0000, a control or invisible character",
+    ]
+    assert all(p.endswith("the lot would be refused (services/ingest/README.md)") for p in problems_of(doc))
+
+
+def test_a_correction_naming_an_over_long_fse_id_is_refused_where_the_file_names_it() -> None:
+    doc = copy.deepcopy(CONTRACT_EXAMPLE)
+    long_id = "f" * 65
+    doc["events"][0]["lot"]["fse"][0]["id"] = long_id
+    doc["events"][1]["document"]["fse"] = long_id
+    doc["events"][2]["decision"]["fse"] = long_id
+    doc["events"][3]["correction"] = {
+        "replaces": long_id,
+        "lot": {"id": "lot-9", "ps": "ps-1", "fse": [CONTRACT_EXAMPLE["events"][0]["lot"]["fse"][0]]},
+    }
+    found = [p.split(": over ingest")[0] for p in problems_of(doc)]
+    assert found == [
+        "events[0].lot.fse[0].id: 65 characters, at most 64",
+        "events[3].correction.replaces: 65 characters, at most 64",
+    ]
+
+
+def test_scenario_validate_exits_2_on_a_lot_ingest_would_refuse(tmp_path: Path) -> None:
+    doc = copy.deepcopy(CONTRACT_EXAMPLE)
+    doc["events"][0]["lot"]["fse"][0]["acts"] *= 1000
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    result = CliRunner().invoke(app, ["scenario", "validate", str(path)])
+    assert result.exit_code == 2
+    assert "events[0].lot.fse[0].acts: 1000 act lines, at most 999" in result.output
+    doc["events"][0]["lot"]["fse"][0]["acts"] = doc["events"][0]["lot"]["fse"][0]["acts"][:999]
+    path.write_text(json.dumps(doc))
+    assert CliRunner().invoke(app, ["scenario", "validate", str(path)]).exit_code == 0

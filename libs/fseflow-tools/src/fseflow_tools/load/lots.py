@@ -26,7 +26,7 @@ from fseflow.codec import event_id
 from fseflow.contracts.cti.v1.ingest_pb2 import SubmitDocumentRequest, SubmitLotRequest
 from fseflow_tools.demo import DemoShape, generate
 from fseflow_tools.load.national import SCOR_SHARE_NATIONAL
-from fseflow_tools.replay.driver import document_messages, lot_request
+from fseflow_tools.replay.requests import document_messages, lot_request
 
 # A re-use goes back one day per use, at most this many (from 2026, back to 2018: every
 # patient of the demo world has rights since 2015).

@@ -1,7 +1,8 @@
 """The scenario file: structural validation (every problem, with its JSON path) and parsing.
 
-Validation is structural only (docs/scenario-contract.md): JSON types, date and number formats,
-and references to ids only the scenario can define. What can be wrong in real life (unknown act
+Validation is structural (docs/scenario-contract.md): JSON types, date and number formats,
+references to ids only the scenario can define, and the format limits ingest's API refuses before
+any ARL (string lengths, characters, lines an FSE: D35, D88). What can be wrong in real life (unknown act
 code, wrong NIR key, unknown professional, empty or duplicate lot) is not a file error: it
 travels through the pipeline and comes back as an ARL or a classification.
 """
@@ -223,10 +224,15 @@ def _two_decimals(value: float) -> bool:
 
 
 def validate(document: Any, base_dir: Path | None = None) -> list[Problem]:
-    """Every problem of the file, schema first, then references."""
+    """Every problem of the file: schema first, then references, then — on a file that passed
+    both — ingest's limits on the lots it would send (edge_limits.py)."""
     problems = _problems_with_schema(document)
     if isinstance(document, dict):
         problems += list(_references(document, base_dir))
+    if not problems:
+        from fseflow_tools.replay.edge_limits import lot_problems  # ingest's protos: only when needed
+
+        problems = [Problem(path, message) for path, message in lot_problems(document["events"])]
     return problems
 
 

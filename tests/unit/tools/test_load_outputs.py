@@ -121,6 +121,16 @@ def test_summary_lines_name_the_figures() -> None:
     assert "busiest: national-check" in lines["knee"]
     assert lines["  of which verdict produced -> read p50 / p99"].endswith(" ms")
     assert lines["day 2026-03-02 closed -> pôle done"] == "classified_s 1.5, pole_closed_s 4.2"
+    assert (
+        lines["backlog at the end / max"] == "550 / 550 records (at the end: national-check 500; pointage 50)"
+    )
+
+
+def test_an_empty_backlog_at_the_end_names_no_group() -> None:
+    result = _result(1000.0)
+    result["backlog"] = [550, 0]
+    result["fseflow"]["backlogPerGroup"] = {"national-check": [500, 0], "pointage": [50, None]}
+    assert dict(report.summary_lines(result))["backlog at the end / max"] == "0 / 550 records"
 
 
 def test_summary_lines_read_the_ceiling_and_the_chain_as_sentences() -> None:

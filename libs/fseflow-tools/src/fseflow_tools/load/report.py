@@ -170,7 +170,11 @@ def summary_lines(result: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
     backlogs = [b for b in result["backlog"] if b is not None]
     if backlogs:
-        lines.append(("backlog at the end / max", f"{backlogs[-1]:,} / {max(backlogs):,} records"))
+        records = f"{backlogs[-1]:,} / {max(backlogs):,} records"
+        holders = _end_backlog_by_group(result)
+        lines.append(
+            ("backlog at the end / max", f"{records} (at the end: {holders})" if holders else records)
+        )
     for key, label, text in (
         ("knee", "knee", _knee),
         ("chain", "trivial chain", _chain),
@@ -182,6 +186,18 @@ def summary_lines(result: Mapping[str, Any]) -> list[tuple[str, str]]:
     for day, figures in sorted(own.get("dayCloses", {}).items()):
         lines.append((f"day {day} closed -> pôle done", _short(figures)))
     return lines
+
+
+def _end_backlog_by_group(result: Mapping[str, Any]) -> str:
+    """Which groups hold the backlog of the last sampled window, largest first: so a reader tells a
+    stage falling behind from one still working through a day just closed (relances after a close)."""
+    sampled = [i for i, b in enumerate(result["backlog"]) if b is not None]
+    per_group: Mapping[str, Sequence[int | None]] = result["fseflow"].get("backlogPerGroup", {})
+    if not sampled:
+        return ""
+    last = {name: series[sampled[-1]] or 0 for name, series in per_group.items() if len(series) > sampled[-1]}
+    held = sorted(((b, name) for name, b in last.items() if b), reverse=True)
+    return "; ".join(f"{name} {b:,}" for b, name in held)
 
 
 def _rate(value: Any, unit: str) -> str:

@@ -69,6 +69,19 @@ def _euros(cents: int) -> str:
 STEPS = {1: "J30 overdue", 2: "J45 reminder", 3: "J75 indu"}
 
 
+def recovery_state(recovery: dict[str, Any], document_matched_on: str | None) -> str:
+    """A recovery whose document came is cancelled when it falls due, at the professional's next
+    payment (R13): that day and the document's differ, so both are shown."""
+    if recovery["cancelled_on"]:
+        came = f"document matched {document_matched_on}" if document_matched_on else "document matched"
+        return f"cancelled {recovery['cancelled_on']}: {came}"
+    if recovery["remaining_cents"] == 0:
+        return f"recovered {recovery['first_applied_on']} - {recovery['last_applied_on']}"
+    if recovery["first_applied_on"]:
+        return f"recovering since {recovery['first_applied_on']}"
+    return "waiting for a payment"
+
+
 def account(
     ps_id: Annotated[str, typer.Argument(help="The professional's id, e.g. ps-1")],
     world: Annotated[str | None, typer.Option(help="World (default: the latest one they are in)")] = None,
@@ -107,15 +120,9 @@ def account(
     ledger = Table(title="Recoveries (R13)")
     for column in ("FSE", "kind", "indu", "from", "due €", "applied €", "remaining €", "state"):
         ledger.add_column(column)
+    matched_on = {d["fse_id"]: d["matched_on"] for d in data["relances"]}
     for r in data["recoveries"]:
-        if r["cancelled_on"]:
-            state = f"cancelled {r['cancelled_on']} (document)"
-        elif r["remaining_cents"] == 0:
-            state = f"recovered {r['first_applied_on']} - {r['last_applied_on']}"
-        elif r["first_applied_on"]:
-            state = f"recovering since {r['first_applied_on']}"
-        else:
-            state = "waiting for a payment"
+        state = recovery_state(r, matched_on.get(r["fse_id"]))
         ledger.add_row(
             r["fse_id"],
             r["kind"],

@@ -172,10 +172,11 @@ image-test: $(VENV_READY) image ## Container smoke test: every service in the im
 	FSEFLOW_IMAGE=$(IMAGE) FSEFLOW_IMAGE_REQUIRED=1 $(VENV)/bin/pytest tests/container -q
 
 .PHONY: fuzz
-fuzz: $(VENV_READY) ## Property-based fuzzing of ingest's edge and national-check (>= 10,000 cases, fresh seed; prints the count)
+fuzz: $(VENV_READY) ## Property-based fuzzing of ingest's edge, national-check and scenario files (>= 10,000 cases, fresh seed; prints the count)
 	@least=$$([ -z "$$FSEFLOW_FUZZ_EXAMPLES" ] && echo 10000 || echo 0); \
 	FSEFLOW_FUZZ_EXAMPLES=$${FSEFLOW_FUZZ_EXAMPLES:-3400} FSEFLOW_FUZZ_LEAST=$$least \
-	  $(PY) -m pytest -p tests.fuzz_report tests/unit/ingest/test_fuzz_edge.py tests/integration/ingest/test_fuzz_ingest.py -q
+	  $(PY) -m pytest -p tests.fuzz_report tests/unit/ingest/test_fuzz_edge.py tests/unit/tools/test_fuzz_scenario.py \
+	  tests/integration/ingest/test_fuzz_ingest.py -q
 
 .PHONY: demo
 demo: setup ## Set up, then generate a seeded world, replay it and print the summary

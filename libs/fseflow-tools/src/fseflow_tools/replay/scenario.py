@@ -10,6 +10,7 @@ travels through the pipeline and comes back as an ARL or a classification.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -224,16 +225,33 @@ def _two_decimals(value: float) -> bool:
 
 
 def validate(document: Any, base_dir: Path | None = None) -> list[Problem]:
-    """Every problem of the file: schema first, then references, then — on a file that passed
-    both — ingest's limits on the lots it would send (edge_limits.py)."""
+    """Every problem of the file: schema first, then references, then ingest's limits on the lots
+    it would send (edge_limits.py) — of every event the schema found well formed."""
     problems = _problems_with_schema(document)
-    if isinstance(document, dict):
-        problems += list(_references(document, base_dir))
-    if not problems:
+    if not isinstance(document, dict):
+        return problems
+    malformed = _malformed_events(problems)
+    problems += list(_references(document, base_dir))
+    if malformed is not None and isinstance(document.get("events"), list):
         from fseflow_tools.replay.edge_limits import lot_problems  # ingest's protos: only when needed
 
-        problems = [Problem(path, message) for path, message in lot_problems(document["events"])]
+        events = [e if i not in malformed else None for i, e in enumerate(document["events"])]
+        problems += [Problem(path, message) for path, message in lot_problems(events)]
     return problems
+
+
+_EVENT_AT = re.compile(r"^events\[(\d+)\]")
+
+
+def _malformed_events(problems: list[Problem]) -> set[int] | None:
+    """Indexes of the events the schema found fault with; None when it faulted the list itself."""
+    malformed: set[int] = set()
+    for problem in problems:
+        if problem.path in ("events", "(document)"):
+            return None
+        if event := _EVENT_AT.match(problem.path):
+            malformed.add(int(event.group(1)))
+    return malformed
 
 
 # -- parsed form ----------------------------------------------------------------------------------

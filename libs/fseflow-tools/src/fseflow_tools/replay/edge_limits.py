@@ -30,8 +30,6 @@ _SCENARIO_NAMES = {
 }
 _SEGMENT = re.compile(r"[A-Za-z_]+")
 _ATTACHMENT = re.compile(r"^attachments\[(\d+)\]")
-# Only the lot's own fields can be over a limit: the world id is made by the replay (at most
-# 49 characters) and the day is a date the schema checked.
 _LIMIT_NOTE = "over ingest's limits, the lot would be refused (services/ingest/README.md)"
 
 
@@ -60,7 +58,9 @@ def _problems(lot: dict[str, Any], at: str, rectifies: str, on: str) -> Iterator
 
 
 def _request(lot: dict[str, Any], rectifies: str, on: str) -> SubmitLotRequest:
-    """The request the replay sends, without the documents' bytes (their size is gRPC's limit)."""
+    """The request the replay sends, without the documents' bytes (their size is gRPC's limit) and
+    the world id (the replay makes it, at most 49 characters): only the lot's own fields can be
+    over a limit."""
     return SubmitLotRequest(
         received_on=on,
         lot=Lot(

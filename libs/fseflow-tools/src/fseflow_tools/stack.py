@@ -908,22 +908,38 @@ def _gone(pid: int) -> bool:
     """Whether every thread of ``pid`` has exited, so that its ports and files are released. A
     child is gone once waitpid reports it: its main thread shows as a zombie while its other
     threads (librdkafka's, gRPC's) still close their sockets (a restart once found its port taken).
-    Another process's child is gone once its parent or init has reaped it."""
+    Another process's child is gone once reaped, or once a zombie with no thread left (init
+    reaps late here under load: seen for over a second)."""
     try:
         return os.waitpid(pid, os.WNOHANG)[0] == pid
     except ChildProcessError:
-        return not Path(f"/proc/{pid}").exists()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return True
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        return fields.get("State", "").strip().startswith("Z") and fields.get("Threads", "").strip() == "1"
+
+
+# After SIGKILL: how long a killed process may take to be reaped (by us, or by init when another
+# command started it) before the caller goes on and meets what it still holds.
+REAP_AFTER_KILL_S = 30.0
 
 
 def _reap(pid: int, wait: float) -> None:
+    """``wait`` seconds for ``pid`` to end (after the caller's SIGTERM), then SIGKILL, and in both
+    cases return once it is gone: a restart that went on while the killed process was not yet
+    reaped found its own ports still taken."""
     deadline = time.monotonic() + wait
     while not _gone(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if not _gone(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(pid, 0)
+    if _gone(pid):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + REAP_AFTER_KILL_S
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def rebalancing(metrics_port: int) -> bool:

@@ -8,7 +8,7 @@ import copy
 import re
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fseflow_tools.replay.requests import lot_request
@@ -87,3 +87,38 @@ def _day(event: dict[str, Any]) -> Any:
     from fseflow.vocabulary.calendar import parse_day
 
     return parse_day(event["on"])
+
+
+def _paths(node: Any, at: str = "") -> list[str]:
+    """Every path of a JSON document, in the file's notation (``events[0].lot.fse[0].nir``)."""
+    found = [at] if at else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, f"{at}.{key}" if at else key)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _paths(value, f"{at}[{i}]")
+    return found
+
+
+PATHS = sorted(_paths(CONTRACT_EXAMPLE))
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@fuzz_settings(share=0.5)
+@given(st.sampled_from(PATHS), json_values)
+@example("world", "a results file's world id")
+@example("world.patients", {"nir": 1})
+@example("events[0].lot.fse", "x")
+@counted
+def test_any_json_value_anywhere_gets_problems_at_existing_paths_never_a_crash(path: str, value: Any) -> None:
+    """A field tester's results file given as a scenario (``world`` a string) ended in a traceback."""
+    document = copy.deepcopy(CONTRACT_EXAMPLE)
+    parent, key = _node(document, path)
+    parent[key] = value
+    problems = validate(document)
+    assert all(_exists(document, p.path) or p.path.startswith(path) for p in problems), problems

@@ -107,7 +107,7 @@ def _problems_with_schema(document: Any) -> list[Problem]:
 
 def _references(document: dict[str, Any], base_dir: Path | None) -> Iterator[Problem]:
     """Checks JSON Schema cannot express: ids defined elsewhere in the file, periods, kinds."""
-    world = document.get("world", {})
+    world: dict[str, Any] = document["world"] if isinstance(document.get("world"), dict) else {}
     start, until = document.get("start"), document.get("until")
     try:
         if parse_day(start) > parse_day(until):
@@ -115,22 +115,22 @@ def _references(document: dict[str, Any], base_dir: Path | None) -> Iterator[Pro
     except (ValueError, TypeError):
         pass  # already reported by the schema
     seen_ps: dict[str, int] = {}
-    for i, professional in enumerate(world.get("professionals", []) or []):
+    for i, professional in enumerate(_list(world.get("professionals"))):
         ident = professional.get("id") if isinstance(professional, dict) else None
         if isinstance(ident, str):
             if ident in seen_ps:
                 yield Problem(f"world.professionals[{i}].id", f"{json.dumps(ident)} is defined twice")
             seen_ps[ident] = i
     seen_nir: set[str] = set()
-    for i, patient in enumerate(world.get("patients", []) or []):
+    for i, patient in enumerate(_list(world.get("patients"))):
         nir = patient.get("nir") if isinstance(patient, dict) else None
         if isinstance(nir, str):
             if nir in seen_nir:
                 yield Problem(f"world.patients[{i}].nir", f"{json.dumps(nir)} is defined twice")
             seen_nir.add(nir)
-        for j, period in enumerate(patient.get("rights", []) if isinstance(patient, dict) else []):
+        for j, period in enumerate(_list(patient.get("rights")) if isinstance(patient, dict) else []):
             yield from _period(period, f"world.patients[{i}].rights[{j}]")
-    for i, stay in enumerate(world.get("hospital_stays", []) or []):
+    for i, stay in enumerate(_list(world.get("hospital_stays"))):
         yield from _period(stay, f"world.hospital_stays[{i}]")
 
     events = document.get("events", [])
@@ -169,7 +169,7 @@ def _references(document: dict[str, Any], base_dir: Path | None) -> Iterator[Pro
                 yield from _pdf(body.get("pdf"), f"events[{i}].document.pdf", base_dir)
         for at, lot in lots:
             lot_id = lot.get("id")
-            for j, fse in enumerate(lot.get("fse", []) if isinstance(lot.get("fse"), list) else []):
+            for j, fse in enumerate(_list(lot.get("fse"))):
                 if not isinstance(fse, dict):
                     continue
                 fse_at = f"{at}.fse[{j}]"
@@ -183,7 +183,7 @@ def _references(document: dict[str, Any], base_dir: Path | None) -> Iterator[Pro
                         )
                     fse_lots.setdefault(ident, lot_id)
                     fse_paths.setdefault(ident, fse_at)
-                for k, act in enumerate(fse.get("acts", []) if isinstance(fse.get("acts"), list) else []):
+                for k, act in enumerate(_list(fse.get("acts"))):
                     coef = act.get("coef") if isinstance(act, dict) else None
                     if (
                         isinstance(coef, int | float)
@@ -197,6 +197,11 @@ def _references(document: dict[str, Any], base_dir: Path | None) -> Iterator[Pro
     for at, ident in references:
         if ident not in fse_lots:
             yield Problem(at, f"{json.dumps(ident)} names no FSE of the scenario")
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a list; anything else was reported by the schema."""
+    return value if isinstance(value, list) else []
 
 
 def _period(period: Any, at: str) -> Iterator[Problem]:

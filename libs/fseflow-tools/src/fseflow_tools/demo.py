@@ -96,8 +96,24 @@ class DemoShape:
     reason_rate: float = REASON_RATE
 
 
+# The whole-lot problems go on the second and third business days, from the second nurse.
+MIN_BUSINESS_DAYS = 3
+MIN_PROFESSIONALS = 2
+# Draws of a (patient, day) before a nurse is said to have run out of patients to bill: far above
+# what a world with enough patients needs (one sheet per patient and day of care).
+MAX_DRAWS = 10_000
+
+
+class DemoTooSmall(ValueError):
+    """A shape the generator cannot fill, with the option to change and why."""
+
+
 def generate(shape: DemoShape | None = None) -> dict[str, Any]:
     shape = shape or DemoShape()
+    if shape.business_days < MIN_BUSINESS_DAYS:
+        raise DemoTooSmall(f"--days: at least {MIN_BUSINESS_DAYS}, got {shape.business_days}")
+    if shape.professionals < MIN_PROFESSIONALS:
+        raise DemoTooSmall(f"--professionals: at least {MIN_PROFESSIONALS}, got {shape.professionals}")
     rng = random.Random(shape.seed)  # noqa: S311 - a simulation, not cryptography
     days: list[date] = []
     day = calendar.on_or_after(shape.start)
@@ -135,6 +151,8 @@ def generate(shape: DemoShape | None = None) -> dict[str, Any]:
         professionals.append(_Professional(f"ps-{i + 1:03d}", f"01-{department}", department, replacing))
     local = {dep: [p for p in patients if p.organism.endswith(dep)] for dep, _ in DEPARTMENT_SHARE}
     for ps in professionals:
+        if not local[ps.department]:
+            raise _too_few_patients(shape, ps)
         ps.patients = rng.sample(local[ps.department], k=min(50, len(local[ps.department])))
     prescribers = [make_rpps(rng) for _ in range(120)]
     directory = prescribers[:-6]  # six well-formed numbers nobody registered
@@ -255,6 +273,13 @@ def _act(code: str, coef: float, day: date, night: bool = False) -> dict[str, An
     return {"code": code, "coef": coef, "on": day.isoformat(), "complements": complements}
 
 
+def _too_few_patients(shape: DemoShape, ps: _Professional) -> DemoTooSmall:
+    return DemoTooSmall(
+        f"--patients: {shape.patients} is too few for {shape.professionals} professionals: {ps.id} has "
+        f"no patient of département {ps.department} left to bill (one sheet per patient and day of care)"
+    )
+
+
 def _sheet(
     rng: random.Random,
     shape: DemoShape,
@@ -266,13 +291,15 @@ def _sheet(
 ) -> dict[str, Any]:
     # One sheet per nurse, patient and day of care (a second one would be a DUPLICATE), and no
     # accidental hospital overlap or expired rights: only injected reasons should show.
-    while True:
+    for _ in range(MAX_DRAWS):
         patient = rng.choice(ps.patients)
         act_day = lot_day - timedelta(days=rng.randint(0, 2))
         if patient.nir in stays or patient.rights_to < shape.start or (patient.nir, act_day) in ps.billed:
             continue
         ps.billed.add((patient.nir, act_day))
         break
+    else:
+        raise _too_few_patients(shape, ps)
     acts: list[dict[str, Any]] = []
     if patient.dependent and rng.random() < 0.6:
         acts += [_act("AIS", 3, act_day) for _ in range(rng.randint(1, 2))]

@@ -20,11 +20,13 @@ err = Console(stderr=True, highlight=False)
 
 def chaos(
     rounds: Annotated[
-        int, typer.Option(help="disturbed replays, each compared with the undisturbed one")
+        int, typer.Option(min=1, help="disturbed replays, each compared with the undisturbed one")
     ] = 10,
-    kills: Annotated[int, typer.Option(help="SIGKILLs per round, of random processes at random moments")] = 3,
-    fse: Annotated[int, typer.Option(help="FSE in the generated scenario")] = 20_000,
-    days: Annotated[int, typer.Option(help="business days of lots (relances follow for months)")] = 20,
+    kills: Annotated[
+        int, typer.Option(min=0, help="SIGKILLs per round, of random processes at random moments")
+    ] = 3,
+    fse: Annotated[int, typer.Option(min=1, help="FSE in the generated scenario")] = 20_000,
+    days: Annotated[int, typer.Option(min=1, help="business days of lots (relances follow for months)")] = 20,
     seed: Annotated[int, typer.Option(help="the scenario's and the kills' seed")] = 1,
     out_path: Annotated[Path | None, typer.Option("--out", help="the rounds as JSON")] = None,
     fresh_stack: Annotated[

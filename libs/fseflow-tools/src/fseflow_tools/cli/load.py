@@ -294,8 +294,8 @@ def compare(
 
 @app.command("world")
 def load_world(
-    professionals: Annotated[int, typer.Option(help="Professionals in the load world")] = 200,
-    patients: Annotated[int, typer.Option(help="Patients in the load world")] = 20_000,
+    professionals: Annotated[int, typer.Option(min=1, help="Professionals in the load world")] = 200,
+    patients: Annotated[int, typer.Option(min=1, help="Patients in the load world")] = 20_000,
     seed: Annotated[int, typer.Option(help="Seed of the load world")] = 7,
 ) -> None:
     """Load the load world into the running system's database and print its id (for Locust:

@@ -357,8 +357,10 @@ def restart(
             metavar="SERVICE", help="An instance (national-check-2) or a service (all its instances)"
         ),
     ],
-    grace: Annotated[float, typer.Option(help="Seconds to finish work in flight before SIGKILL")] = 30.0,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for /readyz")] = 90.0,
+    grace: Annotated[
+        float, typer.Option(min=0, help="Seconds to finish work in flight before SIGKILL")
+    ] = 30.0,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for /readyz")] = 90.0,
     instance: Annotated[
         bool,
         typer.Option(
@@ -810,7 +812,8 @@ def subscribe(
     world: Annotated[str | None, typer.Option(help="Only this world's events")] = None,
     from_beginning: Annotated[bool, typer.Option(help="Replay the topics from their start")] = False,
     idle_exit: Annotated[
-        float | None, typer.Option(help="Exit after this many seconds without an event (default: never)")
+        float | None,
+        typer.Option(min=0, help="Exit after this many seconds without an event (default: never)"),
     ] = None,
     days: Annotated[bool, typer.Option(help="Also print the pôle's day closures")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per event")] = False,
@@ -898,13 +901,16 @@ def demo(
     ),
 ) -> None:
     """Generate a seeded world, replay it through the services, print a summary."""
-    from fseflow_tools.demo import DemoShape, generate
+    from fseflow_tools.demo import DemoShape, DemoTooSmall, generate
     from fseflow_tools.replay.scenario import parse
 
     _writable(out_dir, "--out-dir", directory=True)
-    document = generate(
-        DemoShape(seed=seed, business_days=days, professionals=professionals, patients=patients)
-    )
+    try:
+        document = generate(
+            DemoShape(seed=seed, business_days=days, professionals=professionals, patients=patients)
+        )
+    except DemoTooSmall as exc:
+        _fail(str(exc), 2)
     scenario_file = out_dir / "scenario.json"
     scenario_file.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     scenario = parse(document, out_dir)
@@ -987,9 +993,11 @@ def print_summary(results: dict[str, Any], elapsed_s: float) -> None:
 
 @app.command()
 def bench(
-    fse: Annotated[int, typer.Option(help="FSE to push through SubmitLot")] = 200_000,
-    lot_size: Annotated[int, typer.Option(help="FSE per lot")] = 100,
-    concurrency: Annotated[int, typer.Option(help="SubmitLot calls in flight")] = 16,
+    fse: Annotated[int, typer.Option(min=1, help="FSE to push through SubmitLot")] = 200_000,
+    lot_size: Annotated[
+        int, typer.Option(min=1, max=999, help="FSE per lot (ingest takes 999 at most)")
+    ] = 100,
+    concurrency: Annotated[int, typer.Option(min=1, help="SubmitLot calls in flight")] = 16,
     out_path: Annotated[Path, typer.Option("--out", help="JSON figures")] = Path("bench-results.json"),
 ) -> None:
     """Throughput and latency SubmitLot -> classified, with the raw broker baseline of the same run."""
@@ -1006,10 +1014,12 @@ def bench(
 
 @app.command("bench-brokers")
 def bench_brokers(
-    fse: Annotated[int, typer.Option(help="FSE to push through SubmitLot on each broker")] = 50_000,
-    lot_size: Annotated[int, typer.Option(help="FSE per lot")] = 100,
-    concurrency: Annotated[int, typer.Option(help="SubmitLot calls in flight")] = 16,
-    latency_seconds: Annotated[float, typer.Option(help="Seconds of the paced latency phase")] = 20.0,
+    fse: Annotated[int, typer.Option(min=1, help="FSE to push through SubmitLot on each broker")] = 50_000,
+    lot_size: Annotated[
+        int, typer.Option(min=1, max=999, help="FSE per lot (ingest takes 999 at most)")
+    ] = 100,
+    concurrency: Annotated[int, typer.Option(min=1, help="SubmitLot calls in flight")] = 16,
+    latency_seconds: Annotated[float, typer.Option(min=1, help="Seconds of the paced latency phase")] = 20.0,
     out_path: Annotated[Path, typer.Option("--out", help="JSON figures")] = Path(
         "bench-brokers-results.json"
     ),

@@ -252,3 +252,24 @@ def test_certificates_carry_the_habilitation(tmp_path: Path) -> None:
         dev_ca.issue(ca, tmp_path, "x", role="admin")
     with pytest.raises(dev_ca.CertificateError, match="no habilitation"):
         dev_ca.habilitation_of(ca.cert.read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("habilitation", "reason"),
+    [
+        ({"role": "technician", "organism": "1-331"}, "is not RR-CCC"),
+        ({"role": "professional", "ps_id": "../x"}, "is not a professional id"),
+        ({"role": "professional", "ps_id": "bad id!"}, "is not a professional id"),
+        ({"role": "professional", "ps_id": "p" * 65}, "is not a professional id"),
+    ],
+)
+def test_a_certificate_is_not_issued_for_an_id_that_cannot_be_one(
+    tmp_path: Path, habilitation: dict[str, str], reason: str
+) -> None:
+    """A field test issued a technician certificate for organism "1-331" and met a traceback for
+    "--professional ../x" (the id names the file)."""
+    ca = dev_ca.development_set(tmp_path)
+    before = sorted(tmp_path.iterdir())
+    with pytest.raises(dev_ca.CertificateError, match=reason):
+        dev_ca.issue(ca, tmp_path, "x", **habilitation)  # type: ignore[arg-type]
+    assert sorted(tmp_path.iterdir()) == before

@@ -1,5 +1,5 @@
-"""Numbers a command cannot work with are refused before anything starts: exit 2, naming the
-option and its bound (a field test met tracebacks, a restart that left its service down, and a
+"""Values a command cannot work with are refused before anything starts or is written: exit 2,
+naming the option and its bound (a field test met tracebacks, a restart that left its service down, and a
 bench that hung with no call in flight)."""
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from fseflow_tools.demo import DemoShape, DemoTooSmall, generate
         (["demo", "--days", "1"], "--days: at least 3, got 1"),
         (["demo", "--professionals", "1"], "--professionals: at least 2, got 1"),
         (["demo", "--patients", "5"], "--patients: 5 is too few for 50 professionals"),
+        (["certs", "--technician", "1-331"], "--technician: organism '1-331' is not RR-CCC"),
+        (["certs", "--professional", "../x"], "--professional: '../x' is not a professional id"),
     ],
 )
 def test_an_option_out_of_its_bounds_is_refused_before_anything_starts(

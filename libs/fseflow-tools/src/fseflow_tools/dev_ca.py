@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,11 +25,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from fseflow.habilitation import PREFIX, ROLES, CertificateError, Habilitation, habilitation_from_uris
+from fseflow.topics import check_organism
 
 __all__ = [
     "CertificateError",
     "Habilitation",
     "Issued",
+    "check_ps_id",
     "create_ca",
     "development_set",
     "habilitation_of",
@@ -36,6 +39,18 @@ __all__ = [
 ]
 
 SERVICE_CLIENTS = ("ingest", "pointage", "relances", "operator")
+# A professional's id names a file (professional-<id>.crt) and ends a URN: no separator, no dot
+# first, nothing a URN would have to escape; ingest's cap on ids.
+_PS_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_ps_id(ps_id: str) -> str:
+    if not _PS_ID.fullmatch(ps_id):
+        raise CertificateError(
+            f"{ps_id!r} is not a professional id: 1 to 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return ps_id
 
 
 @dataclass(frozen=True)
@@ -110,6 +125,13 @@ def issue(
     """A certificate for ``name`` carrying the habilitation; ``server_names`` makes it a server's."""
     if role not in ROLES:
         raise CertificateError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if organism:
+        try:
+            check_organism(organism)
+        except ValueError as exc:
+            raise CertificateError(str(exc)) from None
+    if ps_id:
+        check_ps_id(ps_id)
     ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
     ca_key = serialization.load_pem_private_key(ca.key.read_bytes(), password=None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)

@@ -514,6 +514,16 @@ def certs(
     certificates for technicians and professionals, each carrying its habilitation (R14)."""
     from fseflow_tools import dev_ca
 
+    try:  # every id checked before any file is written
+        for organism in technician or []:
+            topics.check_organism(organism)
+    except ValueError as exc:
+        _fail(f"--technician: {exc}", 2)
+    try:
+        for ps in professional or []:
+            dev_ca.check_ps_id(ps)
+    except dev_ca.CertificateError as exc:
+        _fail(f"--professional: {exc}", 2)
     target = directory or stack.default_home() / "certs"
     ca = dev_ca.development_set(target)
     made = [

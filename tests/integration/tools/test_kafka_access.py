@@ -185,7 +185,47 @@ def test_subscribe_with_the_printed_credentials_shows_only_the_caisse_flow(
     assert lines and all(f'"topic": "caisse.{OWN}.' in line for line in lines), own.stdout[:500]
     other = _cli(running, "subscribe", OTHER, "--config", str(granted), "--idle-exit", "3")
     assert other.returncode == 1
-    assert "authorization" in other.stderr.lower(), other.stderr
+    assert other.stderr.strip() == (
+        f"subscribe: caisse-{OWN} may not read caisse.{OTHER}.fse (TOPIC_AUTHORIZATION_FAILED): a "
+        "caisse's credentials read its own caisse.RR-CCC.* topics only"
+    ), other.stderr
+
+
+def test_a_revoked_caisse_is_told_at_once_and_a_running_subscription_ends(
+    running: RunningStack, tmp_path: Path
+) -> None:
+    """A field test: after `caisse revoke`, `subscribe --config` printed ~85 librdkafka lines
+    over 16 s and ended on "Broker transport failure"; a subscription already running when the
+    caisse was revoked logged refused fetches until killed."""
+    _on_kafka(running)
+    organism = "01-921"
+    done = _cli(running, "caisse", "grant", organism)
+    assert done.returncode == 0, done.stderr
+    path = tmp_path / "c.properties"
+    path.write_text(done.stdout)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "DATABASE_URL"))}
+    env["FSEFLOW_HOME"] = str(running.stack.home)
+    reading = subprocess.Popen(
+        [sys.executable, "-m", "fseflow_tools.cli.main", "subscribe", organism, "--config", str(path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            reading.wait(timeout=5)  # reading: its access was checked and it waits for events
+        assert _cli(running, "caisse", "revoke", organism).returncode == 0
+        _, stderr = reading.communicate(timeout=90)
+    finally:
+        reading.kill()
+    assert reading.returncode == 1, stderr
+    assert f"the broker refused caisse-{organism}'s login" in stderr or "may not read" in stderr, stderr
+    again = _cli(running, "subscribe", organism, "--config", str(path), "--idle-exit", "3")
+    assert again.returncode == 1
+    refused = f"subscribe: the broker refused caisse-{organism}'s login: revoked"
+    assert again.stderr.strip().startswith(refused), again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1, again.stderr  # no librdkafka log lines
 
 
 def test_a_service_cannot_write_a_topic_of_another_writer(running: RunningStack) -> None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from fseflow.kafka.factory import KafkaFactory
@@ -140,3 +142,47 @@ def settings_from_properties(values: dict[str, str], path: Path) -> KafkaSetting
 def subscriber_group(organism: str) -> str:
     """A throw-away group under the caisse's prefix (it never commits: assign mode)."""
     return acl.caisse_group(organism, f"subscribe-{uuid.uuid4().hex[:8]}")
+
+
+class AccessRefused(RuntimeError):
+    """These credentials cannot read these topics, in one line saying why and what to do."""
+
+
+def check_access(factory: KafkaFactory, topics: list[str], *, timeout_s: float = 15.0) -> None:
+    """The credentials authenticate and may read every topic of ``topics``; AccessRefused if not.
+
+    Checked before a caisse's subscription starts and again whenever it goes quiet: librdkafka
+    alone retries a refused login for as long as it is let, printing each attempt, and a consumer
+    whose ACLs were deleted only logs each refused fetch.
+    """
+    user = factory.settings.kafka_sasl_username or "these credentials"
+    errors: list[KafkaError] = []
+    admin = AdminClient({**factory.confluent_config(), "log_level": 0, "error_cb": errors.append})
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin.list_topics(timeout=1.0)
+            break
+        except KafkaException as exc:
+            admin.poll(0.1)  # serves error_cb
+            if any(e.code() == KafkaError._AUTHENTICATION for e in errors):
+                raise AccessRefused(
+                    f"the broker refused {user}'s login: revoked (`fseflow caisse revoke`) or replaced "
+                    "by a later `fseflow caisse grant` (its new file holds the new password)"
+                ) from None
+            if time.monotonic() >= deadline:
+                reason = errors[-1].str() if errors else exc.args[0].str()
+                where = factory.settings.kafka_bootstrap_servers
+                raise AccessRefused(f"no answer from {where} within {timeout_s:.0f}s: {reason}") from None
+    for topic in topics:
+        error = admin.list_topics(topic=topic, timeout=timeout_s).topics[topic].error
+        if error is None:
+            continue
+        if error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED:
+            raise AccessRefused(
+                f"{user} may not read {topic} (TOPIC_AUTHORIZATION_FAILED): a caisse's credentials "
+                "read its own caisse.RR-CCC.* topics only"
+            )
+        if error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+            raise AccessRefused(f"{topic} does not exist: `fseflow caisse grant` creates a caisse's topics")
+        raise AccessRefused(f"{topic}: {error.str()}")

@@ -28,6 +28,9 @@ from fseflow.contracts.pointage.v1.pointage_pb2 import (
 from fseflow.kafka.factory import KafkaFactory
 from fseflow.topics import CAISSE_KINDS, TopicSpec, caisse_topic
 
+# Seconds without an event after which a caisse's access is checked again.
+RECHECK_S = 10.0
+
 
 def _euros(cents: int) -> str:
     return f"{cents / 100:.2f} €"
@@ -82,25 +85,35 @@ async def subscribe(
     as_json: bool = False,
     write: Callable[[str], None] = print,
     group_id: str | None = None,
+    check_access: Callable[[list[str]], None] | None = None,
 ) -> int:
     """Print the organism's events until interrupted (or ``idle_exit_s`` without any).
 
     ``group_id``: the group librdkafka is given (it reads assigned partitions and never commits);
     with a caisse's credentials it must be under ``caisse.RR-CCC.``, the only groups it may use.
+    ``check_access`` (a caisse's credentials): raises when they may not read the topics; called
+    before anything else and after every ``RECHECK_S`` without an event, so a revoked
+    caisse's subscription ends instead of logging refused fetches forever.
     """
     specs: list[TopicSpec] = [caisse_topic(organism, kind) for kind in kinds]
+    names = [kafka.names(spec) for spec in specs]
+    if check_access is not None:
+        await asyncio.to_thread(check_access, names)
     await kafka.ensure_topics(specs)
     by_name = {kafka.names(spec): spec for spec in specs}
     consumer = kafka.consumer(specs, group_id=group_id, assign_all_from=start_from)
     await consumer.start()
     seen: set[str] = set()
     printed = 0
-    last_event = time.monotonic()
+    last_event = last_check = time.monotonic()
     try:
         while idle_exit_s is None or time.monotonic() - last_event < idle_exit_s:
             records = await consumer.poll_batch(1000, 0.2)
             if records:
                 last_event = time.monotonic()
+            elif check_access is not None and time.monotonic() - max(last_event, last_check) >= RECHECK_S:
+                await asyncio.to_thread(check_access, names)
+                last_check = time.monotonic()
             for record in records:
                 try:
                     envelope = decode(record, by_name[record.topic])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import shlex
@@ -854,9 +855,10 @@ def subscribe(
             settings = caisse_access.settings_from_properties(caisse_access.read_properties(config), config)
         except (OSError, ValueError) as exc:
             _fail(f"--config: {exc}", 2)
+        factory = KafkaFactory(settings, client)
         _run_subscription(
             run_subscription,
-            KafkaFactory(settings, client),
+            factory,
             organism,
             kinds=kind or topics.CAISSE_KINDS,
             world=world,
@@ -866,6 +868,7 @@ def subscribe(
             as_json=as_json,
             write=_print_flushed,
             group_id=caisse_access.subscriber_group(organism),
+            check_access=functools.partial(caisse_access.check_access, factory),
         )
         return
     with running_system(start_if_missing=False) as system:
@@ -889,10 +892,13 @@ def _run_subscription(run: Callable[..., Any], *args: Any, **kwargs: Any) -> Non
     from confluent_kafka import KafkaException
 
     from fseflow.kafka.factory import TopicSetupError
+    from fseflow_tools.caisse_access import AccessRefused
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run(*args, **kwargs))
+    except AccessRefused as exc:
+        _fail(f"subscribe: {exc}")
     except (KafkaException, TopicSetupError, LookupError) as exc:
         _fail(f"subscribe: {_one_line(exc)}")
 

@@ -50,9 +50,12 @@ KAFKA_READY := $(KAFKA_LIB)/.resolved
 $(KAFKA_READY): deploy/kafka/pom.xml
 	@command -v java >/dev/null || { echo "Apache Kafka needs Java 17+ (apt-get install openjdk-17-jre-headless)"; exit 1; }
 	@command -v mvn >/dev/null || { echo "resolving Kafka's jars needs Maven (apt-get install maven)"; exit 1; }
-	rm -rf $(KAFKA_LIB)
-	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies \
-	  -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(KAFKA_LIB)
+	rm -rf $(KAFKA_LIB) && mkdir -p $(KAFKA_LIB)
+	@# Maven 3.8's -q still writes colour codes: its output goes to a log, shown when it fails.
+	@echo "mvn dependency:copy-dependencies (log: $(KAFKA_LIB)/mvn.log)"
+	@mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime \
+	  -DoutputDirectory=$(CURDIR)/$(KAFKA_LIB) > $(KAFKA_LIB)/mvn.log 2>&1 \
+	  || { cat $(KAFKA_LIB)/mvn.log; exit 1; }
 	@touch $@
 
 .PHONY: kafka

@@ -30,6 +30,14 @@ from fseflow_tools.demo import DemoShape, DemoTooSmall, generate
         (["demo", "--professionals", "1"], "--professionals: at least 2, got 1"),
         (["demo", "--patients", "5"], "--patients: 5 is too few for 50 professionals"),
         (["certs", "--technician", "1-331"], "--technician: organism '1-331' is not RR-CCC"),
+        (
+            ["up", "--replicas", "national-check=0"],
+            "--replicas 'national-check=0': N is a number of processes, 1 or more",
+        ),
+        (
+            ["up", "--replicas", "ingest=2"],
+            "--replicas 'ingest=2': SERVICE=N with SERVICE one of national-check",
+        ),
         (["certs", "--professional", "../x"], "--professional: '../x' is not a professional id"),
     ],
 )

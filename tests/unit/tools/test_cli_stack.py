@@ -4,6 +4,7 @@ whose stack goes away."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -51,6 +52,12 @@ def test_status_without_a_stack_says_so(tmp_path: Path) -> None:
         result = CliRunner().invoke(app, arguments, env={"FSEFLOW_HOME": str(tmp_path)})
         assert result.exit_code == 1, arguments
         assert "stack" in result.output.lower()
+
+
+def test_status_json_without_a_stack_is_still_a_json_document(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["status", "--json"], env={"FSEFLOW_HOME": str(tmp_path)})
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {"home": str(tmp_path.resolve()), "stack": None}
 
 
 class _EndlessReplay:

@@ -90,6 +90,9 @@ def account(
     """A professional's account: payments, the ledger of each recovery, relances, aids."""
     from fseflow.world import UnknownWorld, check_known
 
+    if not ps_id.strip():
+        err.print("PS_ID: a professional's id, got an empty one", style="red", markup=False, highlight=False)
+        raise typer.Exit(2)
     database_url = _database_url()
     if world is not None:
         try:

@@ -302,8 +302,12 @@ def _replicas(values: list[str] | None) -> dict[str, int] | None:
     counts: dict[str, int] = {}
     for item in text:
         name, _, number = item.partition("=")
-        if name not in stack.SCALABLE or not number.isdigit() or int(number) < 1:
-            _fail(f"--replicas {item!r}: expected SERVICE=N with SERVICE in {sorted(stack.SCALABLE)}", 2)
+        if name not in stack.SCALABLE:
+            _fail(
+                f"--replicas {item!r}: SERVICE=N with SERVICE one of {', '.join(sorted(stack.SCALABLE))}", 2
+            )
+        if not number.isascii() or not number.isdigit() or int(number) < 1:
+            _fail(f"--replicas {item!r}: N is a number of processes, 1 or more", 2)
         counts[name] = int(number)
     return counts
 
@@ -469,6 +473,8 @@ def status(
     embedded = _stack()
     state = embedded.load()
     if state is None:
+        if as_json:  # a script reading stdout still gets a document
+            sys.stdout.write(json.dumps({"home": str(embedded.home), "stack": None}) + "\n")
         _fail("No stack (run `fseflow up`).")
     document = embedded.status(state)
     if as_json:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from fseflow_tools.cli.main import _run_watched, app, shell_exports
+from fseflow_tools.cli.main import _run_watched, app, replay_with_progress, shell_exports
 from fseflow_tools.replay.driver import ReplayFailed
 
 
@@ -96,3 +96,31 @@ def test_a_replay_that_finishes_is_returned_as_it_is() -> None:
 
     assert asyncio.run(_run_watched(Quick(), lambda: None)) == {"world": "w"}
     assert asyncio.run(_run_watched(Quick(), None)) == {"world": "w"}
+
+
+def test_a_replay_not_on_a_terminal_prints_plain_day_lines_about_twenty_in_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A field test's demo log showed the live bar cut to "business days ━━ 10… … 0:…"."""
+    from datetime import date, timedelta
+
+    from fseflow_tools.replay import driver
+
+    class FortyDays:
+        def __init__(self, scenario: Any, system: Any, *, progress: Any, day_timeout: float) -> None:
+            self.progress = progress
+
+        async def run(self) -> dict[str, Any]:
+            for number in range(1, 41):
+                day = date(2026, 3, 2) + timedelta(days=number)
+                self.progress(driver.Progress(day, number, 40, number * 5, number * 50, number * 49))
+            return {"world": "w"}
+
+    monkeypatch.setenv("FSEFLOW_HOME", str(tmp_path))
+    monkeypatch.setattr(driver, "Replay", FortyDays)
+    results, _ = replay_with_progress(object(), object(), show=True)  # type: ignore[arg-type]
+    assert results == {"world": "w"}
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("business day ")]
+    assert len(lines) == 20
+    assert lines[0] == "business day 2/40 done: 2026-03-04 · lots 10 · FSE sent 100 · classified 98"
+    assert lines[-1].startswith("business day 40/40 done: 2026-04-11")

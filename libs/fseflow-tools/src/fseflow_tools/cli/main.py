@@ -688,6 +688,9 @@ def replay_with_progress(
     on stderr and exit EXIT_REPLAY_FAILED."""
     from fseflow_tools.replay.driver import Replay
 
+    # A live bar on a terminal; elsewhere (a log, CI) a plain line per business day done, at
+    # most about twenty in all (a ten-month replay has two hundred days).
+    live = show and err.is_terminal
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -695,20 +698,21 @@ def replay_with_progress(
         TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(),
         console=err,
-        disable=not show,
+        disable=not live,
         transient=False,
     ) as bar:
         task = bar.add_task("business days", total=None, detail="")
+        days_printed = 0
 
         def on_progress(p: Any) -> None:
-            bar.update(
-                task,
-                total=p.days_total,
-                completed=p.days_done,
-                detail=(
-                    f"{p.day} · lots {p.lots_sent} · FSE sent {p.fse_sent} · classified {p.fse_classified}"
-                ),
-            )
+            nonlocal days_printed
+            detail = f"{p.day} · lots {p.lots_sent} · FSE sent {p.fse_sent} · classified {p.fse_classified}"
+            bar.update(task, total=p.days_total, completed=p.days_done, detail=detail)
+            every = max(1, p.days_total // 20)
+            due = p.days_done % every == 0 or p.days_done == p.days_total
+            if show and not live and p.days_done > days_printed and due:
+                days_printed = p.days_done
+                err.print(f"business day {p.days_done}/{p.days_total} done: {detail}", highlight=False)
 
         replay = Replay(scenario, system, progress=on_progress, day_timeout=day_timeout)
         embedded = _stack()

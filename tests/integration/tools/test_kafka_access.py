@@ -49,12 +49,17 @@ def _on_kafka(running: RunningStack) -> None:
         pytest.skip("Tansu has no authentication nor ACLs: run with FSEFLOW_BROKER=kafka (make test-kafka)")
 
 
-def _cli(running: RunningStack, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _cli_env(running: RunningStack) -> dict[str, str]:
+    """The command line's environment: the stack's home, no client settings of this process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "DATABASE_URL"))}
     env["FSEFLOW_HOME"] = str(running.stack.home)
+    return env
+
+
+def _cli(running: RunningStack, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fseflow_tools.cli.main", *args],
-        env=env,
+        env=_cli_env(running),
         input=stdin,
         capture_output=True,
         text=True,
@@ -203,11 +208,9 @@ def test_a_revoked_caisse_is_told_at_once_and_a_running_subscription_ends(
     assert done.returncode == 0, done.stderr
     path = tmp_path / "c.properties"
     path.write_text(done.stdout)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "DATABASE_URL"))}
-    env["FSEFLOW_HOME"] = str(running.stack.home)
     reading = subprocess.Popen(
         [sys.executable, "-m", "fseflow_tools.cli.main", "subscribe", organism, "--config", str(path)],
-        env=env,
+        env=_cli_env(running),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -49,6 +49,14 @@ def _node(document: Any, path: str) -> tuple[Any, str | int]:
     return node, steps[-1]
 
 
+def _example_with(path: str, value: Any) -> dict[str, Any]:
+    """The contract's example with ``value`` at ``path``."""
+    document = copy.deepcopy(CONTRACT_EXAMPLE)
+    parent, key = _node(document, path)
+    parent[key] = value
+    return document
+
+
 def _exists(document: Any, path: str) -> bool:
     try:
         _node(document, path)
@@ -68,9 +76,7 @@ texts = st.one_of(
 @given(st.sampled_from(sorted(LOT_STRINGS)), texts)
 @counted
 def test_any_text_in_a_lot_is_either_refused_at_its_path_or_accepted_by_ingest(path: str, text: str) -> None:
-    document = copy.deepcopy(CONTRACT_EXAMPLE)
-    parent, key = _node(document, path)
-    parent[key] = text
+    document = _example_with(path, text)
     problems = validate(document)
     assert all(_exists(document, p.path) for p in problems), problems
     over = len(text) > LOT_STRINGS[path] or not text.isprintable()
@@ -117,8 +123,6 @@ json_values = st.recursive(
 @counted
 def test_any_json_value_anywhere_gets_problems_at_existing_paths_never_a_crash(path: str, value: Any) -> None:
     """A field tester's results file given as a scenario (``world`` a string) ended in a traceback."""
-    document = copy.deepcopy(CONTRACT_EXAMPLE)
-    parent, key = _node(document, path)
-    parent[key] = value
+    document = _example_with(path, value)
     problems = validate(document)
     assert all(_exists(document, p.path) or p.path.startswith(path) for p in problems), problems

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from fseflow.habilitation import PREFIX, ROLES, CertificateError, Habilitation, habilitation_from_uris
 from fseflow.topics import check_organism
+from fseflow.vocabulary.names import SAFE_ID_RULE, is_safe_id
 
 __all__ = [
     "CertificateError",
@@ -39,17 +39,12 @@ __all__ = [
 ]
 
 SERVICE_CLIENTS = ("ingest", "pointage", "relances", "operator")
-# A professional's id names a file (professional-<id>.crt) and ends a URN: no separator, no dot
-# first, nothing a URN would have to escape; ingest's cap on ids.
-_PS_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def check_ps_id(ps_id: str) -> str:
-    if not _PS_ID.fullmatch(ps_id):
-        raise CertificateError(
-            f"{ps_id!r} is not a professional id: 1 to 64 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
+    """A professional's id names a file (professional-<id>.crt) and ends a URN."""
+    if not is_safe_id(ps_id):
+        raise CertificateError(f"{ps_id!r} is not a professional id: {SAFE_ID_RULE}")
     return ps_id
 
 

@@ -100,7 +100,7 @@ async def subscribe(
     if check_access is not None:
         await asyncio.to_thread(check_access, names)
     await kafka.ensure_topics(specs)
-    by_name = {kafka.names(spec): spec for spec in specs}
+    by_name = dict(zip(names, specs, strict=True))
     consumer = kafka.consumer(specs, group_id=group_id, assign_all_from=start_from)
     await consumer.start()
     seen: set[str] = set()

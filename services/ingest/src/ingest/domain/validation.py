@@ -15,6 +15,7 @@ from fseflow.contracts.claims.v1.claims_pb2 import BillingMode
 from fseflow.contracts.cti.v1.ingest_pb2 import SubmitLotRequest
 from fseflow.vocabulary import documents
 from fseflow.vocabulary.calendar import parse_day
+from fseflow.vocabulary.names import is_safe_id
 from ingest.domain.limits import MAX_ARL_PROBLEMS
 
 PS_UNKNOWN = "PS_UNKNOWN"
@@ -32,7 +33,6 @@ COMPLEMENTS = frozenset({"F", "N", "NP"})
 DOCUMENT_KINDS = frozenset({"prescription", "fsp", "explanation"})
 DOCUMENT_QUALITIES = frozenset({"ok", "unreadable"})
 _COEFFICIENT = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,2})?$")
-_WORLD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _VALID_MODES = frozenset(
     {
         BillingMode.BILLING_MODE_SECURISE,
@@ -69,7 +69,7 @@ def coefficient_hundredths(text: str) -> int | None:
 
 
 def is_world(text: str) -> bool:
-    return bool(_WORLD.match(text))
+    return is_safe_id(text)
 
 
 def _is_day(text: str) -> bool:

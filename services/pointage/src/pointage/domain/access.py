@@ -6,13 +6,14 @@ Pure rules; PostgreSQL keeps the rows (adapters/access_store.py) so that every r
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-TECHNICIAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+from fseflow.vocabulary.names import SAFE_ID
+
+TECHNICIAN_ID = SAFE_ID
 TOKEN_PREFIX = "ptk_"  # noqa: S105 - a prefix, not a secret; recognisable in a leaked file or a log (secret scanners)
 
 

@@ -1,7 +1,7 @@
 """The stack on Apache Kafka through the command line, on a stack of this module's own: `status`
 and `env` say which broker runs and with whose credentials; `down` keeps the data and `up` starts
 the same node on it again (the topics still hold what a replay wrote); a node killed with
-SIGKILL is started again by `up`."""
+SIGKILL is started again by `up`; a node that cannot start is named with the reason from its log."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from fseflow_tools.kafka_broker import KafkaUnavailable, lib_dir
+from fseflow_tools.kafka_broker import config_file as kafka_config_file
 from fseflow_tools.stack import Stack, StackState
 
 pytestmark = pytest.mark.integration
@@ -130,3 +131,21 @@ def test_a_killed_node_is_started_again_by_up(home: Path) -> None:
     assert up.returncode == 0, up.stderr
     assert "started again: kafka" in up.stderr
     assert _state(home).kafka_nodes[0].pid != node.pid
+
+
+def test_a_node_that_cannot_start_is_named_with_the_reason_from_its_log(home: Path) -> None:
+    state = _state(home)
+    node = state.kafka_nodes[0]
+    Stack(home).stop_kafka_node(state, node.node_id)
+    config = kafka_config_file(home, node.node_id)
+    good = config.read_text()
+    config.write_text(good + "num.partitions=many\n")
+    try:
+        up = fseflow(home, "up")
+        assert up.returncode != 0
+        assert f"Kafka node {node.node_id} is not running" in up.stderr, up.stderr
+        assert "num.partitions" in up.stderr and "many" in up.stderr, up.stderr
+    finally:
+        config.write_text(good)
+    again = fseflow(home, "up")
+    assert again.returncode == 0, again.stderr

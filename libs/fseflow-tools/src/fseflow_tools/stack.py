@@ -372,13 +372,23 @@ class Stack:
         self._provision_kafka(state)
 
     def _wait_kafka(self, state: StackState, timeout: float) -> None:
-        kafka_broker.wait_ready(
-            state.kafka_bootstrap_servers,
-            kafka_broker.load_credentials(self.home)[kafka_broker.ADMIN],
-            len(state.kafka_nodes),
-            timeout,
-            alive=lambda: all(_node_runs(state, n) for n in state.kafka_nodes),
-        )
+        try:
+            kafka_broker.wait_ready(
+                state.kafka_bootstrap_servers,
+                kafka_broker.load_credentials(self.home)[kafka_broker.ADMIN],
+                len(state.kafka_nodes),
+                timeout,
+                alive=lambda: all(_node_runs(state, n) for n in state.kafka_nodes),
+            )
+        except KafkaUnavailable as exc:
+            # Which node, and why: its own log says (the home may be wiped before anyone reads it).
+            dead = [n for n in state.kafka_nodes if not _node_runs(state, n)]
+            tails = "".join(
+                f"\nKafka node {n.node_id} is not running; last lines of its log:\n"
+                f"{self.tail(f'kafka-{n.node_id}', 40)}"
+                for n in dead
+            )
+            raise KafkaUnavailable(f"{exc}{tails}") from exc
 
     def _provision_kafka(self, state: StackState) -> None:
         """Every service's SCRAM user and ACLs, and every registered topic, as the admin
